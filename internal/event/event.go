@@ -1,0 +1,124 @@
+package event
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"time"
+)
+
+// Type names the kind of retail fact an event records.
+type Type string
+
+// The canonical event types.
+const (
+	TypeSale        Type = "sale"
+	TypeReturn      Type = "return"
+	TypeVoid        Type = "void"
+	TypeAdjustment  Type = "inventory_adjustment"
+	TypeReceipt     Type = "receipt"
+	TypeTransferOut Type = "transfer_out"
+	TypeTransferIn  Type = "transfer_in"
+	TypeStockCount  Type = "stock_count"
+	TypeDrawerCount Type = "drawer_count"
+	TypeOnlineOrder Type = "online_order"
+	TypeFulfilment  Type = "fulfilment"
+	TypeOrderCancel Type = "order_cancel"
+)
+
+// Types lists every event type, in documentation order.
+var Types = []Type{
+	TypeSale, TypeReturn, TypeVoid, TypeAdjustment, TypeReceipt, TypeTransferOut,
+	TypeTransferIn, TypeStockCount, TypeDrawerCount, TypeOnlineOrder, TypeFulfilment, TypeOrderCancel,
+}
+
+// newBody returns an empty body for a type, or nil if the type is unknown.
+func newBody(t Type) Body {
+	switch t {
+	case TypeSale:
+		return &Sale{}
+	case TypeReturn:
+		return &Return{}
+	case TypeVoid:
+		return &Void{}
+	case TypeAdjustment:
+		return &Adjustment{}
+	case TypeReceipt:
+		return &Receipt{}
+	case TypeTransferOut:
+		return &TransferOut{}
+	case TypeTransferIn:
+		return &TransferIn{}
+	case TypeStockCount:
+		return &StockCount{}
+	case TypeDrawerCount:
+		return &DrawerCount{}
+	case TypeOnlineOrder:
+		return &OnlineOrder{}
+	case TypeFulfilment:
+		return &Fulfilment{}
+	case TypeOrderCancel:
+		return &OrderCancel{}
+	}
+	return nil
+}
+
+// Event is one retail fact with a stable identity. The ID is chosen by the
+// POS (or derived from the source's own IDs) and never changes: it is the
+// deduplication key in the log and the external ID at every destination.
+type Event struct {
+	ID   string
+	Type Type
+	// Location is the store or warehouse where the fact happened.
+	Location string
+	// Source names the system that produced the event: "pos", "shopify", …
+	Source string
+	// OccurredAt is when it happened, in UTC; Zone is the store's IANA zone,
+	// kept so reports can show the store's local day.
+	OccurredAt time.Time
+	Zone       string
+	// ReceivedAt is when the first tillsync hop (edge or webhook intake)
+	// received it, in UTC.
+	ReceivedAt time.Time
+	// StoreSeq is the edge's gapless per-store sequence number, zero for
+	// events that did not pass through an edge.
+	StoreSeq int64
+	// Attributes carries source-specific extras that have no canonical field.
+	Attributes map[string]string
+	// Body holds the type-specific data; its Type() equals Type.
+	Body Body
+}
+
+// Body is the type-specific part of an event. The set of bodies is closed:
+// only this package implements it.
+type Body interface {
+	Type() Type
+	validate(v *validator)
+}
+
+// LocalTime returns when the event happened in the store's own zone.
+func (e *Event) LocalTime() time.Time {
+	loc, err := LoadZone(e.Zone)
+	if err != nil {
+		return e.OccurredAt
+	}
+	return e.OccurredAt.In(loc)
+}
+
+// Fingerprint hashes what the event says happened — type, location, source,
+// time, zone and data — leaving out what hops add (received_at, store_seq,
+// attributes). Two deliveries of one event have the same fingerprint; an ID
+// reused for a different fact does not.
+func (e *Event) Fingerprint() [32]byte {
+	h := sha256.New()
+	for _, s := range []string{string(e.Type), e.Location, e.Source, e.OccurredAt.UTC().Format(time.RFC3339Nano), e.Zone} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	if e.Body != nil {
+		b, _ := json.Marshal(e.Body) // bodies are plain structs: cannot fail
+		h.Write(b)
+	}
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return sum
+}

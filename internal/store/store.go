@@ -1,0 +1,173 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// Dialect is the SQL engine behind a Store.
+type Dialect int
+
+// Supported engines.
+const (
+	SQLite Dialect = iota
+	Postgres
+)
+
+func (d Dialect) String() string {
+	if d == Postgres {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// Store is an open database: a single writer connection (SQLite allows one
+// writer; PostgreSQL appends are serialised by an advisory lock anyway) and a
+// pool of readers.
+type Store struct {
+	dialect Dialect
+	w       *sql.DB
+	r       *sql.DB
+	// where is the database for messages, without credentials.
+	where string
+}
+
+// Open connects to a database named by a URL and runs pending migrations.
+//
+//	sqlite:/var/lib/tillsync/hub.db   (or a plain path)
+//	postgres://user@host:5432/db?sslmode=disable
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	var s *Store
+	var err error
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		s, err = openPostgres(dsn)
+	default:
+		s, err = openSQLite(strings.TrimPrefix(dsn, "sqlite:"))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func openSQLite(path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("store: empty SQLite path")
+	}
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("store: create directory for %s: %w", path, err)
+		}
+	}
+	// synchronous=FULL: a commit returns only after the WAL is fsynced, so an
+	// acknowledged event survives power loss. busy_timeout covers the moments
+	// a checkpoint holds the lock.
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)"
+	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("store: open SQLite %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := w.Ping(); err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("store: open SQLite %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("store: open SQLite %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	r.SetMaxIdleConns(4)
+	return &Store{dialect: SQLite, w: w, r: r, where: path}, nil
+}
+
+func openPostgres(dsn string) (*Store, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: PostgreSQL URL: %w", err)
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
+	ctx, cancel := context.WithTimeout(context.Background(), defaultConnectTimeout)
+	defer cancel()
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: connect to PostgreSQL at %s: %w", redactURL(dsn), err)
+	}
+	return &Store{dialect: Postgres, w: db, r: db, where: redactURL(dsn)}, nil
+}
+
+// redactURL drops the password from a database URL for messages and logs.
+func redactURL(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return u.Redacted()
+}
+
+// Dialect reports the engine.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// String names the database without credentials.
+func (s *Store) String() string { return s.dialect.String() + ":" + s.where }
+
+// Close closes every connection.
+func (s *Store) Close() error {
+	err := s.w.Close()
+	if s.r != s.w {
+		err = errors.Join(err, s.r.Close())
+	}
+	return err
+}
+
+// rebind turns ? placeholders into $1, $2, … for PostgreSQL. Queries in this
+// package never contain a literal question mark.
+func (s *Store) rebind(q string) string {
+	if s.dialect != Postgres {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+// values returns "(?,?,?),(?,?,?)" for rows × cols placeholders.
+func values(rows, cols int) string {
+	one := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
+	return strings.TrimSuffix(strings.Repeat(one+",", rows), ",")
+}
+
+// chunkRows is how many rows go in one multi-row statement: under SQLite's
+// 32,766 and PostgreSQL's 65,535 parameter limits for every table here.
+const chunkRows = 400

@@ -1,0 +1,113 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/tillsync/tillsync/internal/event"
+	et "github.com/tillsync/tillsync/internal/event/eventtest"
+	"github.com/tillsync/tillsync/internal/inventory"
+	"github.com/tillsync/tillsync/internal/store"
+	"github.com/tillsync/tillsync/internal/store/storetest"
+)
+
+// eachEngine runs the suite against SQLite and PostgreSQL alike.
+func eachEngine(t *testing.T, f func(t *testing.T, s *store.Store)) {
+	t.Helper()
+	for _, e := range storetest.Engines() {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			f(t, storetest.Open(t, e))
+		})
+	}
+}
+
+func at(min int) time.Time { return et.Base.Add(time.Duration(min) * time.Minute) }
+
+func appendOK(t *testing.T, s *store.Store, evs ...*event.Event) *store.Appended {
+	t.Helper()
+	out, err := s.Append(context.Background(), evs, time.Now())
+	if err != nil {
+		t.Fatalf("append: %v", err)
+	}
+	return out
+}
+
+func onHand(t *testing.T, s *store.Store, sku, loc string) inventory.Position {
+	t.Helper()
+	ps, err := s.PositionsByKey(context.Background(), []inventory.Key{{SKU: sku, Location: loc}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ps[inventory.Key{SKU: sku, Location: loc}]
+}
+
+func TestAppendDedupesForever(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T, s *store.Store) {
+		recv := et.Receive("rcv-1", "s1", at(0), et.L("JKT", 10))
+		sale := et.Sale("sale-1", "s1", at(1), et.L("JKT", 2))
+		out := appendOK(t, s, recv, sale, sale)
+		want := []store.Outcome{store.Accepted, store.Accepted, store.Duplicate}
+		for i, r := range out.Results {
+			if r.Outcome != want[i] {
+				t.Errorf("result %d: %s, want %s", i, r.Outcome, want[i])
+			}
+		}
+		if out.Results[2].Seq != out.Results[1].Seq {
+			t.Errorf("in-batch duplicate seq %d, want the original's %d", out.Results[2].Seq, out.Results[1].Seq)
+		}
+		// The same sale again later is a duplicate and changes nothing; the
+		// same ID for a different sale is a conflict.
+		again := appendOK(t, s, sale)
+		if again.Results[0].Outcome != store.Duplicate {
+			t.Fatalf("resent sale: %s, want duplicate", again.Results[0].Outcome)
+		}
+		other := et.Sale("sale-1", "s1", at(2), et.L("JKT", 5))
+		if r := appendOK(t, s, other).Results[0]; r.Outcome != store.Conflict {
+			t.Fatalf("reused ID: %s, want conflict", r.Outcome)
+		}
+		if p := onHand(t, s, "JKT", "s1"); p.OnHand() != event.Units(8) {
+			t.Fatalf("on hand %s, want 8", p.OnHand())
+		}
+		n, _ := s.CountEvents(context.Background())
+		if n != 2 {
+			t.Fatalf("log holds %d events, want 2", n)
+		}
+		if diffs, err := s.CheckLedger(context.Background()); err != nil || len(diffs) > 0 {
+			t.Fatalf("ledger differs from log: %v %v", err, diffs)
+		}
+	})
+}
+
+func TestLedgerAcrossBatches(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T, s *store.Store) {
+		appendOK(t, s, et.Receive("r", "s1", at(0), et.L("A", 10)))
+		appendOK(t, s, et.Void("v", "s1", at(5), "sale")) // void before its sale
+		appendOK(t, s, et.Sale("sale", "s1", at(3), et.L("A", 4)))
+		if p := onHand(t, s, "A", "s1"); p.OnHand() != event.Units(10) {
+			t.Fatalf("voided sale: on hand %s, want 10", p.OnHand())
+		}
+		appendOK(t, s, et.Order("o1", "s1", at(6), "W1", "web", et.L("A", 3)))
+		if p := onHand(t, s, "A", "s1"); p.Reserved != event.Units(3) || p.Available() != event.Units(7) {
+			t.Fatalf("after order: %+v", p)
+		}
+		appendOK(t, s, et.Fulfil("f1", "s1", at(7), "W1", et.L("A", 1)))
+		appendOK(t, s, et.Cancel("c1", "s1", at(8), "W1"))
+		p := onHand(t, s, "A", "s1")
+		if p.OnHand() != event.Units(9) || p.Reserved != 0 {
+			t.Fatalf("after fulfil+cancel: on hand %s reserved %s, want 9 and 0", p.OnHand(), p.Reserved)
+		}
+		// A late count taken at minute 4 absorbs the sale at 3, but the
+		// void at 5 (+4) and the fulfilment at 7 (−1) apply on top: 23.
+		appendOK(t, s, et.Count("cnt", "s1", at(4), et.L("A", 20)))
+		if p := onHand(t, s, "A", "s1"); p.OnHand() != event.Units(23) {
+			t.Fatalf("after late count: on hand %s, want 23", p.OnHand())
+		}
+		if diffs, err := s.CheckLedger(context.Background()); err != nil || len(diffs) > 0 {
+			t.Fatalf("ledger differs from log: %v %v", err, diffs)
+		}
+	})
+}
