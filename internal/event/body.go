@@ -196,10 +196,10 @@ func (*OnlineOrder) Type() Type { return TypeOnlineOrder }
 // Fulfilment ships (or hands over) order lines: the reservation becomes a
 // sale and stock leaves the location.
 type Fulfilment struct {
-	OrderID       string `json:"order_id"`
-	FulfilmentID  string `json:"fulfilment_id,omitempty"`
-	Lines         []Line `json:"lines"`
-	TrackingRef   string `json:"tracking_ref,omitempty"`
+	OrderID      string `json:"order_id"`
+	FulfilmentID string `json:"fulfilment_id,omitempty"`
+	Lines        []Line `json:"lines"`
+	TrackingRef  string `json:"tracking_ref,omitempty"`
 }
 
 // Type implements Body.
