@@ -54,6 +54,9 @@ type Appended struct {
 	Changes *inventory.Changes
 	// MaxSeq is the highest log sequence after the commit.
 	MaxSeq int64
+	// CommitTook is how long the COMMIT itself took: with SQLite's
+	// synchronous=FULL, the WAL write and its fsync.
+	CommitTook time.Duration
 }
 
 // Append writes a batch of validated events in one transaction: new events
@@ -78,9 +81,11 @@ func (s *Store) Append(ctx context.Context, events []*event.Event, storedAt time
 	if err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("store: commit append: %w", err)
 	}
+	out.CommitTook = time.Since(start)
 	return out, nil
 }
 

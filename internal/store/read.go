@@ -233,3 +233,59 @@ func stored2map(rows []PositionRow) map[inventory.Key]inventory.Position {
 	}
 	return m
 }
+
+// PositionsChangedAfter returns positions last changed by a batch with seq >
+// after, oldest change first, and the cursor to pass next time. A batch's
+// positions all carry its last seq, so a page never splits one seq: a
+// reader that resumes from the returned cursor misses nothing. This is how
+// availability destinations read the ledger through their own cursor, and
+// how a reconnecting subscriber catches up.
+func (s *Store) PositionsChangedAfter(ctx context.Context, after int64, limit int) ([]PositionRow, int64, error) {
+	q := `SELECT ` + positionCols + ` FROM positions WHERE updated_seq > ? ORDER BY updated_seq, sku, location LIMIT ?`
+	rows, err := s.r.QueryContext(ctx, s.rebind(q), after, limit)
+	if err != nil {
+		return nil, after, fmt.Errorf("store: positions changed after %d: %w", after, err)
+	}
+	out, err := collectPositions(rows)
+	if err != nil {
+		return nil, after, fmt.Errorf("store: positions changed after %d: %w", after, err)
+	}
+	if len(out) < limit {
+		if len(out) == 0 {
+			return nil, after, nil
+		}
+		return out, out[len(out)-1].UpdatedSeq, nil
+	}
+	last := out[len(out)-1].UpdatedSeq
+	cut := len(out)
+	for cut > 0 && out[cut-1].UpdatedSeq == last {
+		cut--
+	}
+	if cut > 0 {
+		return out[:cut], out[cut-1].UpdatedSeq, nil
+	}
+	// One batch changed more positions than a page: take all of it.
+	rows, err = s.r.QueryContext(ctx, s.rebind(`SELECT `+positionCols+` FROM positions WHERE updated_seq = ? ORDER BY sku, location`), last)
+	if err != nil {
+		return nil, after, fmt.Errorf("store: positions changed at %d: %w", last, err)
+	}
+	out, err = collectPositions(rows)
+	if err != nil {
+		return nil, after, fmt.Errorf("store: positions changed at %d: %w", last, err)
+	}
+	return out, last, nil
+}
+
+// OldestAfter returns when the first event after seq was stored (zero time
+// if there is none): the age of a destination's oldest undelivered event.
+func (s *Store) OldestAfter(ctx context.Context, seq int64) (time.Time, error) {
+	var at int64
+	err := s.r.QueryRowContext(ctx, s.rebind(`SELECT stored_at FROM events WHERE seq > ? ORDER BY seq LIMIT 1`), seq).Scan(&at)
+	if err == sql.ErrNoRows {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("store: read event %d: %w", seq, err)
+	}
+	return time.UnixMicro(at).UTC(), nil
+}

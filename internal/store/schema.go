@@ -43,6 +43,7 @@ var migrations = []string{
 		PRIMARY KEY (sku, location)
 	);
 	CREATE INDEX positions_location ON positions (location, sku);
+	CREATE INDEX positions_updated_seq ON positions (updated_seq);
 	CREATE TABLE moves (
 		seq      BIGINT NOT NULL,
 		event_id TEXT NOT NULL,

@@ -67,12 +67,24 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 }
 
 func openSQLite(path string) (*Store, error) {
+	w, r, err := OpenSQLite(path)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{dialect: SQLite, w: w, r: r, where: path}, nil
+}
+
+// OpenSQLite opens a SQLite database file the way every tillsync process
+// does — WAL, synchronous=FULL, one writer connection with immediate
+// transactions, and a small pool of query-only readers — creating its
+// directory if needed. The edge's local log uses it too.
+func OpenSQLite(path string) (writer, readers *sql.DB, err error) {
 	if path == "" {
-		return nil, errors.New("store: empty SQLite path")
+		return nil, nil, errors.New("store: empty SQLite path")
 	}
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, fmt.Errorf("store: create directory for %s: %w", path, err)
+			return nil, nil, fmt.Errorf("store: create directory for %s: %w", path, err)
 		}
 	}
 	// synchronous=FULL: a commit returns only after the WAL is fsynced, so an
@@ -81,23 +93,23 @@ func openSQLite(path string) (*Store, error) {
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)"
 	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
 	if err != nil {
-		return nil, fmt.Errorf("store: open SQLite %s: %w", path, err)
+		return nil, nil, fmt.Errorf("store: open SQLite %s: %w", path, err)
 	}
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	if err := w.Ping(); err != nil {
 		_ = w.Close()
-		return nil, fmt.Errorf("store: open SQLite %s: %w", path, err)
+		return nil, nil, fmt.Errorf("store: open SQLite %s: %w", path, err)
 	}
 	r, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
 	if err != nil {
 		_ = w.Close()
-		return nil, fmt.Errorf("store: open SQLite %s: %w", path, err)
+		return nil, nil, fmt.Errorf("store: open SQLite %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
-	return &Store{dialect: SQLite, w: w, r: r, where: path}, nil
+	return w, r, nil
 }
 
 func openPostgres(dsn string) (*Store, error) {

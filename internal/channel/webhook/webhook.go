@@ -1,0 +1,226 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/tillsync/tillsync/internal/availability"
+	"github.com/tillsync/tillsync/internal/destination"
+	"github.com/tillsync/tillsync/internal/event"
+	"github.com/tillsync/tillsync/internal/inventory"
+	"github.com/tillsync/tillsync/internal/store"
+)
+
+// Config describes one webhook destination.
+type Config struct {
+	Name     string
+	URL      string
+	Secret   []byte
+	Channels []availability.Channel
+	Timeout  time.Duration
+	// PageSize is how many changed positions one delivery covers at most.
+	PageSize int
+	Backoff  destination.Backoff
+}
+
+// Payload is the JSON body of a delivery.
+type Payload struct {
+	DeliveryID string                `json:"delivery_id"`
+	Updates    []availability.Update `json:"updates"`
+}
+
+// Destination delivers availability changes to one receiver.
+type Destination struct {
+	cfg     Config
+	store   *store.Store
+	notify  *destination.Notifier
+	client  *http.Client
+	metrics *destination.Metrics
+	log     *slog.Logger
+	// last is what the receiver was last sent, per key, so unchanged values
+	// are not sent again.
+	last map[availability.Key]event.Qty
+}
+
+// New returns a destination; Run starts it.
+func New(cfg Config, st *store.Store, n *destination.Notifier, client *http.Client, m *destination.Metrics, log *slog.Logger) *Destination {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.PageSize <= 0 {
+		cfg.PageSize = 500
+	}
+	if cfg.Backoff.Min <= 0 {
+		cfg.Backoff = destination.Backoff{Min: 500 * time.Millisecond, Max: time.Minute}
+	}
+	return &Destination{cfg: cfg, store: st, notify: n, client: client, metrics: m,
+		log: log.With("destination", cfg.Name), last: map[availability.Key]event.Qty{}}
+}
+
+func (d *Destination) cursorName() string { return "webhook:" + d.cfg.Name }
+
+// Run delivers until ctx ends.
+func (d *Destination) Run(ctx context.Context) error {
+	cursor, err := d.store.Cursor(ctx, d.cursorName())
+	if err != nil {
+		return err
+	}
+	failures := 0
+	for ctx.Err() == nil {
+		wait := d.notify.Wait()
+		head, err := d.store.Head(ctx)
+		var rows []store.PositionRow
+		next := cursor
+		if err == nil {
+			rows, next, err = d.store.PositionsChangedAfter(ctx, cursor, d.cfg.PageSize)
+		}
+		if err != nil {
+			d.log.Warn("read changes", "err", err)
+			sleep(ctx, d.cfg.Backoff.Delay(failures))
+			failures++
+			continue
+		}
+		failures = 0
+		if len(rows) < d.cfg.PageSize {
+			// Every change committed up to head is in rows: events that
+			// changed no position (drawer counts) need no delivery.
+			next = max(next, head)
+		}
+		if next == cursor {
+			d.observeLag(ctx, cursor)
+			select {
+			case <-ctx.Done():
+			case <-wait:
+			case <-time.After(5 * time.Second):
+			}
+			continue
+		}
+		if ups := d.updates(rows); len(ups) > 0 {
+			if err := d.deliver(ctx, Payload{DeliveryID: d.cfg.Name + "-" + strconv.FormatInt(next, 10), Updates: ups}); err != nil {
+				return nil // ctx ended mid-retry; the cursor did not move
+			}
+			for _, u := range ups {
+				d.last[u.Key()] = u.Available
+			}
+		}
+		if err := d.store.SetCursor(ctx, d.cursorName(), next); err != nil {
+			d.log.Warn("save cursor", "err", err)
+		}
+		cursor = next
+		d.observeLag(ctx, cursor)
+	}
+	return nil
+}
+
+func (d *Destination) updates(rows []store.PositionRow) []availability.Update {
+	now := time.Now().UTC()
+	var out []availability.Update
+	for _, r := range rows {
+		one := map[inventory.Key]inventory.Position{r.Key: r.Position}
+		for _, u := range availability.Updates(d.cfg.Channels, one, r.UpdatedSeq, nil, now) {
+			if prev, ok := d.last[u.Key()]; ok && prev == u.Available {
+				continue
+			}
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// deliver posts the payload until the receiver answers 2xx or ctx ends.
+func (d *Destination) deliver(ctx context.Context, p Payload) error {
+	body, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("webhook %s: encode: %w", d.cfg.Name, err)
+	}
+	for attempt := 0; ; attempt++ {
+		wait, err := d.attempt(ctx, p.DeliveryID, body)
+		if err == nil {
+			d.metrics.Deliveries.WithLabelValues(d.cfg.Name, "ok").Inc()
+			return nil
+		}
+		d.metrics.Deliveries.WithLabelValues(d.cfg.Name, "retry").Inc()
+		if wait <= 0 {
+			wait = d.cfg.Backoff.Delay(attempt)
+		}
+		d.log.Warn("delivery failed; will retry", "delivery", p.DeliveryID, "attempt", attempt+1, "retry_in", wait, "err", err)
+		if !sleep(ctx, wait) {
+			return ctx.Err()
+		}
+	}
+}
+
+// attempt makes one POST. It returns the server's Retry-After, if any.
+func (d *Destination) attempt(ctx context.Context, id string, body []byte) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.cfg.URL, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	now := time.Now()
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "tillsync-webhook/1")
+	req.Header.Set(HeaderDelivery, id)
+	req.Header.Set(HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
+	req.Header.Set(HeaderSignature, Sign(d.cfg.Secret, now, body))
+	resp, err := d.client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return 0, nil
+	}
+	return retryAfter(resp.Header.Get("Retry-After"), now), fmt.Errorf("receiver answered %s", resp.Status)
+}
+
+// retryAfter parses a Retry-After header (seconds or HTTP date).
+func retryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+func (d *Destination) observeLag(ctx context.Context, cursor int64) {
+	head, err := d.store.Head(ctx)
+	if err != nil {
+		return
+	}
+	lag := max(head-cursor, 0)
+	d.metrics.LagEvents.WithLabelValues(d.cfg.Name).Set(float64(lag))
+	secs := 0.0
+	if lag > 0 {
+		if at, err := d.store.OldestAfter(ctx, cursor); err == nil && !at.IsZero() {
+			secs = time.Since(at).Seconds()
+		}
+	}
+	d.metrics.LagSeconds.WithLabelValues(d.cfg.Name).Set(secs)
+}
+
+// sleep waits d or until ctx ends; it reports whether the full wait passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

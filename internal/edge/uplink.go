@@ -1,0 +1,275 @@
+package edge
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tillsync/tillsync/internal/intake"
+	"github.com/tillsync/tillsync/internal/inventory"
+)
+
+// errHub is a hub answer that is not a per-event result: retried with
+// back-off, never trimmed.
+type errHub struct {
+	status int
+	msg    string
+}
+
+func (e *errHub) Error() string { return fmt.Sprintf("hub answered %d: %s", e.status, e.msg) }
+
+// uplink drains the local log to the hub. Up to inflight batches are in
+// flight at once over disjoint events, so the hub's decoding of one overlaps
+// its commit of the other; store_seq keeps the store's order. After a
+// failure every sender waits out the same back-off.
+func (e *Edge) uplink(ctx context.Context) {
+	var (
+		mu         sync.Mutex
+		inFlight   = map[int64]bool{}
+		failures   int
+		batch      = e.cfg.Uplink.Batch
+		pauseUntil time.Time
+	)
+	slots := make(chan struct{}, e.inflight)
+	for ctx.Err() == nil {
+		wait := e.notify.Wait()
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		mu.Lock()
+		pause := time.Until(pauseUntil)
+		n := batch
+		skip := make(map[int64]bool, len(inFlight))
+		for s := range inFlight {
+			skip[s] = true
+		}
+		mu.Unlock()
+		if pause > 0 {
+			<-slots
+			sleepCtx(ctx, pause)
+			continue
+		}
+		rows, err := e.out.pending(ctx, n, int(float64(n)*e.cfg.Uplink.LiveShare), skip)
+		if err != nil {
+			<-slots
+			e.log.Warn("read local log", "err", err)
+			sleepCtx(ctx, time.Second)
+			continue
+		}
+		if len(rows) == 0 {
+			<-slots
+			e.maybeHeartbeat(ctx)
+			select {
+			case <-ctx.Done():
+				return
+			case <-wait:
+			case <-e.retry.Wait():
+			case <-time.After(heartbeatEvery):
+			}
+			continue
+		}
+		mu.Lock()
+		for _, r := range rows {
+			inFlight[r.seq] = true
+		}
+		mu.Unlock()
+		go func() {
+			err := e.send(ctx, rows)
+			mu.Lock()
+			for _, r := range rows {
+				delete(inFlight, r.seq)
+			}
+			if err != nil {
+				var he *errHub
+				if errors.As(err, &he) && he.status == http.StatusRequestEntityTooLarge && batch > 1 {
+					batch = max(batch/2, 1)
+				}
+				d := e.backoff.Delay(failures)
+				failures++
+				pauseUntil = time.Now().Add(d)
+				mu.Unlock()
+				e.online.Store(false)
+				e.setErr(err)
+				if ctx.Err() == nil {
+					e.log.Warn("uplink failed; will retry", "events", len(rows), "retry_in", d, "err", err)
+				}
+			} else {
+				failures = 0
+				mu.Unlock()
+				e.online.Store(true)
+			}
+			<-slots
+			e.retry.Broadcast() // a slot and its events are free again
+		}()
+	}
+}
+
+// send posts one batch and records the hub's per-event answer.
+func (e *Edge) send(ctx context.Context, rows []pendingRow) error {
+	n, oldest, err := e.out.backlog(ctx)
+	if err != nil {
+		return err
+	}
+	var raw bytes.Buffer
+	raw.WriteString(`{"events":[`)
+	for i, r := range rows {
+		if i > 0 {
+			raw.WriteByte(',')
+		}
+		raw.Write(r.body)
+	}
+	raw.WriteString(`],"edge":`)
+	rep, _ := json.Marshal(intake.EdgeReport{ID: e.id, Backlog: n, OldestUnsyncedAt: oldest})
+	raw.Write(rep)
+	raw.WriteString(`}`)
+	var body bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&body, gzip.BestSpeed)
+	_, _ = zw.Write(raw.Bytes())
+	_ = zw.Close()
+
+	rctx, cancel := context.WithTimeout(ctx, e.cfg.Uplink.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, e.hubURL+"/v1/events", &body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Encoding", "gzip")
+	req.Header.Set("Authorization", "Bearer "+e.cfg.Hub.BearerToken())
+	resp, err := e.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return &errHub{status: resp.StatusCode, msg: strings.TrimSpace(string(b))}
+	}
+	var r intake.Response
+	if err := json.Unmarshal(b, &r); err != nil {
+		return fmt.Errorf("hub answer does not decode: %w", err)
+	}
+	if len(r.Results) != len(rows) {
+		return fmt.Errorf("hub answered %d results for %d events", len(r.Results), len(rows))
+	}
+	synced := make(map[int64]int64, len(rows))
+	rejected := map[int64]string{}
+	for _, res := range r.Results {
+		if res.Index < 0 || res.Index >= len(rows) {
+			return fmt.Errorf("hub answered for event index %d of %d", res.Index, len(rows))
+		}
+		seq := rows[res.Index].seq
+		switch res.Status {
+		case intake.StatusAccepted, intake.StatusDuplicate:
+			synced[seq] = res.Seq
+		default:
+			why := "rejected"
+			if res.Error != nil {
+				why = res.Error.Code + ": " + res.Error.Message
+			}
+			rejected[seq] = why
+			e.log.Error("hub rejected an event; it stays in the local log, marked rejected", "id", res.ID, "store_seq", seq, "reason", why)
+		}
+	}
+	// Trim only after the hub's answer: what it stored is durable there.
+	if err := e.out.markSynced(context.WithoutCancel(ctx), time.Now(), synced, rejected); err != nil {
+		return err
+	}
+	e.m.synced.Add(float64(len(synced)))
+	e.m.rejected.Add(float64(len(rejected)))
+	e.lastSync.Store(time.Now().UnixMicro())
+	e.setErr(nil)
+	return nil
+}
+
+const heartbeatEvery = 5 * time.Second
+
+// maybeHeartbeat reports the edge's state to the hub when idle, so the hub
+// knows the store is online and its backlog is empty.
+func (e *Edge) maybeHeartbeat(ctx context.Context) {
+	if time.Since(time.UnixMicro(e.lastBeat.Load())) < heartbeatEvery {
+		return
+	}
+	e.lastBeat.Store(time.Now().UnixMicro())
+	n, oldest, err := e.out.backlog(ctx)
+	if err != nil {
+		return
+	}
+	b, _ := json.Marshal(intake.EdgeReport{ID: e.id, Backlog: n, OldestUnsyncedAt: oldest})
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, e.hubURL+"/v1/edge/status", bytes.NewReader(b))
+	if err != nil {
+		return
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+e.cfg.Hub.BearerToken())
+	resp, err := e.client.Do(req)
+	if err != nil {
+		e.online.Store(false)
+		e.setErr(err)
+		return
+	}
+	_ = resp.Body.Close()
+	e.online.Store(resp.StatusCode < 300)
+}
+
+// refreshSnapshot fetches the hub's view of this location and rebuilds the
+// local view on it.
+func (e *Edge) refreshSnapshot(ctx context.Context) error {
+	rctx, cancel := context.WithTimeout(ctx, e.cfg.Uplink.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, e.hubURL+"/v1/edge/snapshot", nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+e.cfg.Hub.BearerToken())
+	resp, err := e.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return &errHub{status: resp.StatusCode, msg: strings.TrimSpace(string(b))}
+	}
+	var snap inventory.Snapshot
+	if err := json.NewDecoder(resp.Body).Decode(&snap); err != nil {
+		return fmt.Errorf("snapshot does not decode: %w", err)
+	}
+	if err := e.out.saveSnapshot(ctx, &snap); err != nil {
+		return fmt.Errorf("save snapshot: %w", err)
+	}
+	return e.rebuildView(ctx, &snap)
+}
+
+func (e *Edge) rebuildView(ctx context.Context, snap *inventory.Snapshot) error {
+	evs, err := e.out.unreflected(ctx, snap.AsOfSeq)
+	if err != nil {
+		return err
+	}
+	e.view.reset(snap, e.cfg.Location, evs, e.targets(ctx))
+	return nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
