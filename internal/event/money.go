@@ -43,12 +43,13 @@ func (m Money) String() string {
 	if !ok || exp == 0 {
 		return fmt.Sprintf("%d %s", m.Amount, m.Currency)
 	}
-	n := int64(m.Amount)
+	// The magnitude is unsigned so that -MinInt64 does not wrap.
+	n := uint64(m.Amount)
 	sign := ""
-	if n < 0 {
+	if m.Amount < 0 {
 		sign, n = "-", -n
 	}
-	div := int64(1)
+	div := uint64(1)
 	for range exp {
 		div *= 10
 	}

@@ -55,19 +55,20 @@ func ParseQty(s string) (Qty, error) {
 	if len(frac) > 3 {
 		return 0, fmt.Errorf("quantity %q has more than 3 decimal places", s)
 	}
-	var w int64
-	if whole != "" {
-		v, err := strconv.ParseInt(whole, 10, 64)
-		if err != nil || v > math.MaxInt64/QtyScale {
-			return 0, fmt.Errorf("quantity %q is out of range", s)
-		}
-		w = v
-	}
 	var f int64
 	if frac != "" {
 		padded := frac + strings.Repeat("0", 3-len(frac))
 		v, _ := strconv.ParseInt(padded, 10, 64) // three digits, cannot fail
 		f = v
+	}
+	var w int64
+	if whole != "" {
+		v, err := strconv.ParseInt(whole, 10, 64)
+		// w×QtyScale + f must fit: "9223372036854775.999" would wrap.
+		if err != nil || v > (math.MaxInt64-f)/QtyScale {
+			return 0, fmt.Errorf("quantity %q is out of range", s)
+		}
+		w = v
 	}
 	q := w*QtyScale + f
 	if neg {
@@ -78,18 +79,19 @@ func ParseQty(s string) (Qty, error) {
 
 // String formats the quantity as a minimal decimal: "2", "-1.5", "0.25".
 func (q Qty) String() string {
-	n := int64(q)
+	// The magnitude is unsigned so that -MinInt64 does not wrap.
+	n := uint64(q)
 	sign := ""
-	if n < 0 {
+	if q < 0 {
 		sign = "-"
 		n = -n
 	}
 	whole, frac := n/QtyScale, n%QtyScale
 	if frac == 0 {
-		return sign + strconv.FormatInt(whole, 10)
+		return sign + strconv.FormatUint(whole, 10)
 	}
 	fs := strings.TrimRight(fmt.Sprintf("%03d", frac), "0")
-	return sign + strconv.FormatInt(whole, 10) + "." + fs
+	return sign + strconv.FormatUint(whole, 10) + "." + fs
 }
 
 // MarshalJSON writes the quantity as a JSON number with at most three decimals.
@@ -128,7 +130,9 @@ func (q Qty) MulMinor(unit int64) (int64, bool) {
 	a, b := int64(q), unit
 	if a != 0 && b != 0 {
 		p := a * b
-		if p/b != a {
+		// p/b != a catches every overflow except MinInt64 × -1, whose
+		// wrapped product divides back to MinInt64.
+		if p/b != a || (a == math.MinInt64 && b == -1) {
 			return 0, false
 		}
 		r := p / QtyScale
@@ -142,3 +146,16 @@ func (q Qty) MulMinor(unit int64) (int64, bool) {
 	}
 	return 0, true
 }
+
+// UnmarshalText parses a decimal quantity (for configuration files).
+func (q *Qty) UnmarshalText(b []byte) error {
+	v, err := ParseQty(string(b))
+	if err != nil {
+		return err
+	}
+	*q = v
+	return nil
+}
+
+// MarshalText formats the quantity as a decimal.
+func (q Qty) MarshalText() ([]byte, error) { return []byte(q.String()), nil }

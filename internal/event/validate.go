@@ -2,6 +2,7 @@ package event
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -71,10 +72,15 @@ func (e *Event) Validate() error {
 var zones sync.Map // string → *time.Location
 
 // LoadZone is time.LoadLocation with a cache: events name their zone on every
-// record, and loading it from the zone database each time is slow.
+// record, and loading it from the zone database each time is slow. Unlike
+// time.LoadLocation it accepts only zone names: not "" (UTC) nor "Local"
+// (whatever zone the server runs in).
 func LoadZone(name string) (*time.Location, error) {
 	if l, ok := zones.Load(name); ok {
 		return l.(*time.Location), nil
+	}
+	if name == "" || name == "Local" {
+		return nil, fmt.Errorf("%q is not an IANA time zone name", name)
 	}
 	l, err := time.LoadLocation(name)
 	if err != nil {
@@ -90,8 +96,11 @@ type validator struct {
 }
 
 func (v *validator) at(field string) string {
-	if v.path == "" {
+	switch {
+	case v.path == "":
 		return field
+	case field == "":
+		return v.path
 	}
 	return v.path + "." + field
 }
@@ -221,6 +230,7 @@ func (v *validator) saleLines(lines []SaleLine) (total int64, ok bool) {
 		return 0, false
 	}
 	ok = true
+	sumFits := true
 	for i, l := range lines {
 		v.in("lines", i, func() {
 			v.id("sku", l.SKU, 128)
@@ -248,16 +258,32 @@ func (v *validator) saleLines(lines []SaleLine) (total int64, ok bool) {
 				ok = false
 				return
 			}
-			lt, fits := l.Total()
-			if !fits {
+			if _, fits := l.Extended(); !fits {
 				v.fail("quantity", "overflow", "quantity × unit_price does not fit in 64 bits")
 				ok = false
 				return
 			}
-			total += lt
+			lt, fits := l.Total()
+			if !fits {
+				v.fail("", "overflow", "the line total does not fit in 64 bits")
+				ok = false
+				return
+			}
+			total, fits = add(total, lt)
+			sumFits = sumFits && fits
 		})
 	}
+	if ok && !sumFits {
+		v.fail("lines", "overflow", "the lines total does not fit in 64 bits")
+		ok = false
+	}
 	return total, ok
+}
+
+// add returns a + b and whether the sum fits in an int64.
+func add(a, b int64) (int64, bool) {
+	s := a + b
+	return s, (s > a) == (b > 0)
 }
 
 // Extended returns the line's price before discounts: the till's own Amount
@@ -270,15 +296,20 @@ func (l *SaleLine) Extended() (int64, bool) {
 }
 
 // Total returns what the customer pays for the line: extended price minus
-// discounts plus taxes not already included.
+// discounts plus taxes not already included. It reports false if any step
+// overflows.
 func (l *SaleLine) Total() (int64, bool) {
 	t, ok := l.Extended()
 	for _, d := range l.Discounts {
-		t -= int64(d.Amount)
+		var fits bool
+		t, fits = add(t, -int64(d.Amount))
+		ok = ok && fits && d.Amount != math.MinInt64
 	}
 	for _, x := range l.Taxes {
 		if !x.Included {
-			t += int64(x.Amount)
+			var fits bool
+			t, fits = add(t, int64(x.Amount))
+			ok = ok && fits
 		}
 	}
 	return t, ok
@@ -291,7 +322,7 @@ var tenderKinds = map[TenderKind]bool{
 // tenders checks payments and that they balance the document's total.
 func (v *validator) tenders(tenders []Tender, total int64, totalOK bool) {
 	var paid int64
-	ok := true
+	ok, paidFits := true, true
 	for i, t := range tenders {
 		v.in("tenders", i, func() {
 			if !tenderKinds[t.Kind] {
@@ -308,10 +339,16 @@ func (v *validator) tenders(tenders []Tender, total int64, totalOK bool) {
 					v.fail("card.last4", "four_digits", "must be exactly four digits")
 				}
 			}
-			paid += int64(t.Amount)
+			var fits bool
+			paid, fits = add(paid, int64(t.Amount))
+			paidFits = paidFits && fits
 		})
 	}
 	if !ok || !totalOK {
+		return
+	}
+	if !paidFits {
+		v.fail("tenders", "overflow", "the tender amounts sum to more than fits in 64 bits")
 		return
 	}
 	if len(tenders) == 0 && total != 0 {

@@ -271,20 +271,44 @@ func openByKey(d *Doc) map[Key]event.Qty {
 
 // void reverses its target now if the target is known, or marks it so the
 // target is reversed when it arrives.
+//
+// A target is voided once. When several voids name it, the one that happened
+// first (the smaller ID on a tie) wins whatever order they arrive in: a later
+// void changes nothing, an earlier one moves the reversal to its own time.
+// Which void wins matters when a stock count falls between them.
 func (l *Ledger) void(seq int64, e *event.Event, v *event.Void) error {
-	if _, done := l.voids[v.VoidedEventID]; done {
-		return nil // a target is voided once; a second void changes nothing
-	}
 	m := &VoidMark{TargetID: v.VoidedEventID, VoidID: e.ID, At: e.OccurredAt}
+	old := l.voids[m.TargetID]
+	if old != nil && !voidsFirst(m, old) {
+		return nil
+	}
+	t := l.targets[m.TargetID]
+	if old != nil && old.Applied {
+		if t == nil {
+			return errNotLoaded{"void target " + m.TargetID}
+		}
+		// Take back the reversal made at the losing void's time.
+		if err := l.reverse(seq, e.ID, t, old.At, -1); err != nil {
+			return err
+		}
+	}
 	l.voids[m.TargetID] = m
-	if t := l.targets[v.VoidedEventID]; t != nil {
-		if err := l.reverse(seq, e.ID, t, m.At); err != nil {
+	if t != nil {
+		if err := l.reverse(seq, e.ID, t, m.At, 1); err != nil {
 			return err
 		}
 		m.Applied = true
 	}
 	l.out.Voids[m.TargetID] = *m
 	return nil
+}
+
+// voidsFirst reports whether void a takes precedence over void b.
+func voidsFirst(a, b *VoidMark) bool {
+	if !a.At.Equal(b.At) {
+		return a.At.Before(b.At)
+	}
+	return a.VoidID < b.VoidID
 }
 
 // settleVoid remembers a sale or return as a possible void target, and
@@ -295,7 +319,7 @@ func (l *Ledger) settleVoid(seq int64, e *event.Event) error {
 	if m == nil || m.Applied {
 		return nil
 	}
-	if err := l.reverse(seq, m.VoidID, e, m.At); err != nil {
+	if err := l.reverse(seq, m.VoidID, e, m.At, 1); err != nil {
 		return err
 	}
 	m.Applied = true
@@ -304,20 +328,20 @@ func (l *Ledger) settleVoid(seq int64, e *event.Event) error {
 }
 
 // reverse undoes a sale's or return's movements at the void's time and
-// location of the target.
-func (l *Ledger) reverse(seq int64, voidID string, t *event.Event, at time.Time) error {
+// location of the target; sign -1 takes such a reversal back.
+func (l *Ledger) reverse(seq int64, voidID string, t *event.Event, at time.Time, sign event.Qty) error {
 	ve := &event.Event{ID: voidID}
 	switch b := t.Body.(type) {
 	case *event.Sale:
 		for _, ln := range b.Lines {
-			if err := l.move(seq, ve, Key{ln.SKU, t.Location}, ln.Quantity, at); err != nil {
+			if err := l.move(seq, ve, Key{ln.SKU, t.Location}, sign*ln.Quantity, at); err != nil {
 				return err
 			}
 		}
 	case *event.Return:
 		for _, ln := range b.Lines {
 			if ln.Restock == nil || *ln.Restock {
-				if err := l.move(seq, ve, Key{ln.SKU, t.Location}, -ln.Quantity, at); err != nil {
+				if err := l.move(seq, ve, Key{ln.SKU, t.Location}, -sign*ln.Quantity, at); err != nil {
 					return err
 				}
 			}

@@ -72,20 +72,28 @@ func (l *Ledger) Touched(events []*event.Event) ([]Key, []KeyTime) {
 			add(ln.SKU, loc)
 		}
 	}
-	// docKeys adds a document's open lines at its current location and at
-	// loc, with the event's SKUs: before and after the event.
+	// docKeys notes the SKUs and locations an event gives a document. A
+	// document's location and lines can change more than once in one batch
+	// (a transfer-in names a location before its transfer-out names another),
+	// so once the batch is seen every location the document may have is
+	// crossed with every SKU it may hold, stored ones included.
+	type docTouch struct{ locs, skus map[string]bool }
+	touched := map[DocRef]*docTouch{}
 	docKeys := func(r DocRef, loc string, skus []string) {
-		locs := []string{loc}
-		if d := l.docs[r]; d != nil {
-			locs = append(locs, d.Location)
-			for sku := range d.Lines {
-				skus = append(skus, sku)
+		dt := touched[r]
+		if dt == nil {
+			dt = &docTouch{locs: map[string]bool{}, skus: map[string]bool{}}
+			if d := l.docs[r]; d != nil {
+				dt.locs[d.Location] = true
+				for sku := range d.Lines {
+					dt.skus[sku] = true
+				}
 			}
+			touched[r] = dt
 		}
-		for _, lc := range locs {
-			for _, sku := range skus {
-				add(sku, lc)
-			}
+		dt.locs[loc] = true
+		for _, sku := range skus {
+			dt.skus[sku] = true
 		}
 	}
 	skusOf := func(lines []event.Line) []string {
@@ -143,6 +151,13 @@ func (l *Ledger) Touched(events []*event.Event) ([]Key, []KeyTime) {
 			docKeys(DocRef{DocOrder, b.OrderID}, "", skusOf(b.Lines))
 		case *event.OrderCancel:
 			docKeys(DocRef{DocOrder, b.OrderID}, "", nil)
+		}
+	}
+	for _, dt := range touched {
+		for loc := range dt.locs {
+			for sku := range dt.skus {
+				add(sku, loc)
+			}
 		}
 	}
 	out := make([]Key, 0, len(keys))
