@@ -70,7 +70,7 @@ func DefaultEdge() Edge {
 		Listen: ":8081",
 		Data:   "data/edge.db",
 		Uplink: Uplink{
-			Batch: 2000, LiveShare: 0.25, BackoffMin: 200 * time.Millisecond, BackoffMax: 30 * time.Second,
+			Batch: 2000, LiveShare: 0.25, BackoffMin: 200 * time.Millisecond, BackoffMax: 5 * time.Second,
 			Timeout: 30 * time.Second, SnapshotInterval: 10 * time.Second, Retention: 72 * time.Hour,
 		},
 		Commit: Commit{Linger: time.Millisecond, MaxBatch: 5000},

@@ -15,6 +15,7 @@ type Hub struct {
 	// Database is "sqlite:PATH" (default) or a postgres:// URL.
 	Database string    `yaml:"database"`
 	Stores   []Store   `yaml:"stores"`
+	Sources  []Source  `yaml:"sources"`
 	Channels []Channel `yaml:"channels"`
 	Webhooks []Webhook `yaml:"webhooks"`
 	Commit   Commit    `yaml:"commit"`
@@ -30,6 +31,15 @@ type Store struct {
 	// TokenSHA256 is the hex SHA-256 of the store's bearer token
 	// (`tillsync token` makes one). The hub never stores the token itself.
 	TokenSHA256 string `yaml:"token_sha256"`
+}
+
+// Source is a system other than a store's edge that posts events to the hub
+// (a web shop's order service, a warehouse system), for the locations
+// listed.
+type Source struct {
+	ID          string   `yaml:"id"`
+	TokenSHA256 string   `yaml:"token_sha256"`
+	Locations   []string `yaml:"locations"`
 }
 
 // Channel is a sales channel that gets available-to-promise.
@@ -131,6 +141,22 @@ func (c *Hub) Validate() error {
 		}
 		if !isHexSHA256(s.TokenSHA256) {
 			p.add(f+".token_sha256", "must be 64 hex digits: run `tillsync token` and paste the hash it prints")
+		}
+	}
+	for i, s := range c.Sources {
+		f := field("sources", i)
+		switch {
+		case s.ID == "":
+			p.add(f+".id", "is required")
+		case seen[s.ID]:
+			p.add(f+".id", "%q is already used by a store or source", s.ID)
+		}
+		seen[s.ID] = true
+		if !isHexSHA256(s.TokenSHA256) {
+			p.add(f+".token_sha256", "must be 64 hex digits: run `tillsync token` and paste the hash it prints")
+		}
+		if len(s.Locations) == 0 {
+			p.add(f+".locations", "is empty; list the locations this source may write events for")
 		}
 	}
 	chans := map[string]bool{}

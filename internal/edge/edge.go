@@ -112,7 +112,7 @@ func New(ctx context.Context, cfg config.Edge, log *slog.Logger, opt Options) (*
 	e.committer = intake.NewCommitter(intake.SinkFunc(e.commit), intake.CommitterConfig{Linger: cfg.Commit.Linger, MaxBatch: cfg.Commit.MaxBatch})
 	var auth intake.Authenticator = intake.Fixed(cfg.Location)
 	if cfg.TerminalTokenSHA256 != "" {
-		auth = intake.Tokens{cfg.TerminalTokenSHA256: cfg.Location}
+		auth = intake.Tokens{cfg.TerminalTokenSHA256: {Name: cfg.Location, Location: cfg.Location}}
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/v1/events", &intake.Handler{

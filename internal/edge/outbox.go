@@ -144,6 +144,7 @@ func (o *outbox) Commit(ctx context.Context, events []*event.Event) ([]intake.Ou
 		return nil
 	}
 	for i, e := range events {
+		e.Normalize()
 		fpb := e.Fingerprint()
 		fp := hex.EncodeToString(fpb[:])
 		if ex, ok := existing[e.ID]; ok {

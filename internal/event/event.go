@@ -95,6 +95,18 @@ type Body interface {
 	validate(v *validator)
 }
 
+// Precision is the resolution of event times: microseconds, what both
+// databases store exactly. Times are cut to it when an event is decoded and
+// before it is stored, so replaying the log computes exactly what the live
+// ledger did.
+const Precision = time.Microsecond
+
+// Normalize puts the event's times in UTC at Precision.
+func (e *Event) Normalize() {
+	e.OccurredAt = e.OccurredAt.UTC().Truncate(Precision)
+	e.ReceivedAt = e.ReceivedAt.UTC().Truncate(Precision)
+}
+
 // LocalTime returns when the event happened in the store's own zone.
 func (e *Event) LocalTime() time.Time {
 	loc, err := LoadZone(e.Zone)
@@ -110,7 +122,7 @@ func (e *Event) LocalTime() time.Time {
 // reused for a different fact does not.
 func (e *Event) Fingerprint() [32]byte {
 	h := sha256.New()
-	for _, s := range []string{string(e.Type), e.Location, e.Source, e.OccurredAt.UTC().Format(time.RFC3339Nano), e.Zone} {
+	for _, s := range []string{string(e.Type), e.Location, e.Source, e.OccurredAt.UTC().Truncate(Precision).Format(time.RFC3339Nano), e.Zone} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}

@@ -36,10 +36,10 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		StoreSeq: e.StoreSeq, Attributes: e.Attributes,
 	}
 	if !e.OccurredAt.IsZero() {
-		w.OccurredAt = e.OccurredAt.UTC().Format(time.RFC3339Nano)
+		w.OccurredAt = e.OccurredAt.UTC().Truncate(Precision).Format(time.RFC3339Nano)
 	}
 	if !e.ReceivedAt.IsZero() {
-		w.ReceivedAt = e.ReceivedAt.UTC().Format(time.RFC3339Nano)
+		w.ReceivedAt = e.ReceivedAt.UTC().Truncate(Precision).Format(time.RFC3339Nano)
 	}
 	if e.Body != nil {
 		data, err := json.Marshal(e.Body)
@@ -112,6 +112,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		}
 		*t.out = v.UTC()
 	}
+	e.Normalize()
 	return nil
 }
 

@@ -11,7 +11,7 @@ import (
 )
 
 var (
-	t0    = time.Date(2026, 11, 27, 9, 15, 0, 123456789, time.UTC)
+	t0    = time.Date(2026, 11, 27, 9, 15, 0, 123456000, time.UTC) // event times have microsecond precision
 	recvd = t0.Add(90 * time.Second)
 )
 
@@ -249,4 +249,22 @@ func TestEventJSONLeavesValueChecksToValidate(t *testing.T) {
 	assertProblems(t, e.Validate(),
 		problem{"id", "id_charset"}, problem{"occurred_at", "required"}, problem{"zone", "iana_zone"},
 		problem{"data.lines[0].quantity", "decimal"})
+}
+
+func TestTimesKeepMicrosecondPrecision(t *testing.T) {
+	t.Parallel()
+	in := `{"id":"p1","type":"void","location":"s1","source":"pos","occurred_at":"2026-11-27T10:15:00.123456789+01:00","zone":"Europe/Berlin","data":{"voided_event_id":"x"}}`
+	var e event.Event
+	if err := json.Unmarshal([]byte(in), &e); err != nil {
+		t.Fatal(err)
+	}
+	want := time.Date(2026, 11, 27, 9, 15, 0, 123456000, time.UTC)
+	if !e.OccurredAt.Equal(want) {
+		t.Fatalf("occurred_at %v, want %v (cut to microseconds, in UTC)", e.OccurredAt, want)
+	}
+	nanos := e
+	nanos.OccurredAt = nanos.OccurredAt.Add(789 * time.Nanosecond)
+	if nanos.Fingerprint() != e.Fingerprint() {
+		t.Fatal("nanoseconds below the precision changed the fingerprint")
+	}
 }

@@ -25,7 +25,14 @@ const OnlineWithin = 15 * time.Second
 func (h *Hub) tokens() intake.Tokens {
 	t := intake.Tokens{}
 	for _, s := range h.cfg.Stores {
-		t[s.TokenSHA256] = s.ID
+		t[s.TokenSHA256] = intake.Principal{Name: s.ID, Location: s.ID}
+	}
+	for _, s := range h.cfg.Sources {
+		p := intake.Principal{Name: s.ID, Locations: map[string]bool{}}
+		for _, l := range s.Locations {
+			p.Locations[l] = true
+		}
+		t[s.TokenSHA256] = p
 	}
 	return t
 }
@@ -44,6 +51,10 @@ func (h *Hub) routes() http.Handler {
 			intake.WriteError(w, http.StatusUnauthorized, intake.CodeUnauthorized, err.Error())
 			return
 		}
+		if p.Location == "" {
+			intake.WriteError(w, http.StatusForbidden, intake.CodeForbidden, "only a store's token may report edge status")
+			return
+		}
 		var rep intake.EdgeReport
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&rep); err != nil {
 			intake.WriteError(w, http.StatusBadRequest, intake.CodeMalformedJSON, err.Error())
@@ -56,6 +67,10 @@ func (h *Hub) routes() http.Handler {
 		p, err := auth.Authenticate(r)
 		if err != nil {
 			intake.WriteError(w, http.StatusUnauthorized, intake.CodeUnauthorized, err.Error())
+			return
+		}
+		if p.Location == "" {
+			intake.WriteError(w, http.StatusForbidden, intake.CodeForbidden, "only a store's token may read its snapshot")
 			return
 		}
 		h.snapshot(w, r, p.Location)
@@ -87,23 +102,21 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func (h *Hub) observeIntake(ctx context.Context, p intake.Principal, rep *intake.EdgeReport, resp *intake.Response) {
-	h.touch(ctx, p.Location, rep, int64(resp.Accepted))
+	if p.Location != "" { // a store; sources have no sync health of their own
+		h.touch(ctx, p.Location, rep, int64(resp.Accepted))
+	}
 }
 
 // touch records contact from a store, with its edge's report if it sent one.
-func (h *Hub) touch(ctx context.Context, location string, rep *intake.EdgeReport, received int64) {
-	hl := store.StoreHealth{Location: location, LastContact: h.now().UTC(), EventsReceived: received}
+func (h *Hub) touch(_ context.Context, location string, rep *intake.EdgeReport, received int64) {
+	h.health.touch(location, h.now().UTC(), rep, received)
 	if rep != nil {
-		hl.EdgeID, hl.Backlog, hl.OldestUnsyncedAt = rep.ID, rep.Backlog, rep.OldestUnsyncedAt
 		h.m.backlog.WithLabelValues(location).Set(float64(rep.Backlog))
 		age := 0.0
 		if !rep.OldestUnsyncedAt.IsZero() {
 			age = h.now().Sub(rep.OldestUnsyncedAt).Seconds()
 		}
 		h.m.oldest.WithLabelValues(location).Set(age)
-	}
-	if err := h.store.TouchStore(context.WithoutCancel(ctx), hl); err != nil {
-		h.log.Warn("record store contact", "location", location, "err", err)
 	}
 }
 
@@ -119,11 +132,7 @@ type StoreStatus struct {
 }
 
 func (h *Hub) listStores(w http.ResponseWriter, r *http.Request) {
-	health, err := h.store.Stores(r.Context())
-	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": map[string]string{"code": "storage_failed", "message": "could not read store health"}})
-		return
-	}
+	health := h.health.list()
 	now := h.now().UTC()
 	byID := map[string]store.StoreHealth{}
 	for _, s := range health {

@@ -36,6 +36,7 @@ type Hub struct {
 	reg       *prometheus.Registry
 	m         *metrics
 	stores    map[string]config.Store
+	health    *health
 	handler   http.Handler
 	now       func() time.Time
 	// stopping is closed when shutdown begins, ending SSE streams so the
@@ -89,6 +90,12 @@ func New(ctx context.Context, cfg config.Hub, log *slog.Logger) (*Hub, error) {
 			Name: w.Name, URL: w.URL, Secret: []byte(w.SigningSecret()), Channels: chs, Timeout: w.Timeout,
 		}, st, h.notify, client, dm, log))
 	}
+	saved, err := st.Stores(ctx)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	h.health = newHealth(saved)
 	if err := h.primeBroker(ctx); err != nil {
 		_ = st.Close()
 		return nil, err
@@ -190,6 +197,9 @@ func (h *Hub) Serve(ctx context.Context, ln net.Listener) error {
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = h.committer.Run(workCtx) })
+	wg.Go(func() {
+		h.health.run(workCtx, h.store, func(err error) { h.log.Warn("save store health", "err", err) })
+	})
 	for _, w := range h.webhooks {
 		wg.Go(func() { _ = w.Run(workCtx) })
 	}

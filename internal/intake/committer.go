@@ -49,8 +49,10 @@ var ErrOverloaded = errors.New("intake: committer queue full")
 // CommitterConfig tunes group commit.
 type CommitterConfig struct {
 	// Linger is how long the committer waits for more requests once it has
-	// one, when none is queued. Commits in flight batch naturally; linger
-	// only helps at low load. Default 1ms.
+	// one and none is queued. It lingers only while requests are arriving
+	// concurrently (the last batch held more than one): a lone request at
+	// low load is committed at once, and under load requests that arrive
+	// during a commit batch up anyway. Default 1ms.
 	Linger time.Duration
 	// MaxBatch caps the events in one transaction. Default 5000.
 	MaxBatch int
@@ -85,6 +87,8 @@ type Committer struct {
 	cfg     CommitterConfig
 	reqs    chan *request
 	stopped chan struct{}
+	// concurrent is set when the last batch gathered several requests.
+	concurrent bool
 	// OnBatch, if set, is called after every commit attempt (from Run's
 	// goroutine).
 	OnBatch func(BatchStats)
@@ -181,6 +185,9 @@ func (c *Committer) gather(batch []*request) []*request {
 			continue
 		default:
 		}
+		if !c.concurrent {
+			break
+		}
 		if timer == nil {
 			timer = time.NewTimer(c.cfg.Linger)
 		}
@@ -189,9 +196,11 @@ func (c *Committer) gather(batch []*request) []*request {
 			batch = append(batch, r)
 			n += len(r.events)
 		case <-timer.C:
+			c.concurrent = len(batch) > 1
 			return batch
 		}
 	}
+	c.concurrent = len(batch) > 1
 	return batch
 }
 

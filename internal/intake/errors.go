@@ -11,6 +11,7 @@ import (
 // them, so a code is never renamed or reused.
 const (
 	CodeUnauthorized  = "unauthorized"           // 401: missing or unknown bearer token
+	CodeForbidden     = "forbidden"              // 403: the token may not do this
 	CodeMalformedJSON = "malformed_json"         // 400: the body is not the expected JSON object
 	CodeBadEncoding   = "bad_encoding"           // 400: Content-Encoding gzip but the body is not gzip
 	CodeUnsupported   = "unsupported_media_type" // 415: not application/json

@@ -19,9 +19,28 @@ import (
 	"github.com/tillsync/tillsync/internal/event"
 )
 
-// Principal is who is calling: the location its token may write.
+// Principal is who is calling and which locations it may write: a store's
+// token writes its own location only; a source such as a web shop may write
+// for the locations that fulfil its orders.
 type Principal struct {
+	// Name is the store or source the token belongs to.
+	Name string
+	// Location is the store's own location ("" for a multi-location source).
 	Location string
+	// Locations are the locations a source may write, besides Location.
+	Locations map[string]bool
+}
+
+// Allows reports whether the principal may write events for a location.
+func (p Principal) Allows(location string) bool {
+	return location == p.Location || p.Locations[location]
+}
+
+func (p Principal) describe() string {
+	if p.Location != "" {
+		return fmt.Sprintf("location %q", p.Location)
+	}
+	return fmt.Sprintf("source %q's locations", p.Name)
 }
 
 // Authenticator identifies the caller of a request.
@@ -31,8 +50,8 @@ type Authenticator interface {
 
 // Tokens authenticates bearer tokens against SHA-256 hashes: the hub stores
 // only hashes, so a leaked config or database does not leak tokens. Keys are
-// lowercase hex SHA-256 of the token, values the location it may write.
-type Tokens map[string]string
+// lowercase hex SHA-256 of the token.
+type Tokens map[string]Principal
 
 // HashToken returns the hex SHA-256 of a token, as Tokens stores it.
 func HashToken(token string) string {
@@ -49,11 +68,11 @@ func (t Tokens) Authenticate(r *http.Request) (Principal, error) {
 	if !ok {
 		return Principal{}, ErrUnauthorized
 	}
-	loc, ok := t[HashToken(tok)]
+	p, ok := t[HashToken(tok)]
 	if !ok {
 		return Principal{}, ErrUnauthorized
 	}
-	return Principal{Location: loc}, nil
+	return p, nil
 }
 
 // BearerToken extracts the token of an "Authorization: Bearer …" header.
@@ -225,7 +244,7 @@ func (h *Handler) readBatch(w http.ResponseWriter, r *http.Request) (*Batch, int
 	if err := dec.Decode(&b); err != nil {
 		return nil, http.StatusBadRequest, &Error{Code: CodeMalformedJSON, Message: describeBodyError(raw, err)}
 	}
-	if dec.More() {
+	if len(bytes.TrimLeft(raw[dec.InputOffset():], " \t\r\n")) > 0 {
 		return nil, http.StatusBadRequest, &Error{Code: CodeMalformedJSON, Message: "unexpected data after the JSON object"}
 	}
 	switch {
@@ -299,9 +318,9 @@ func (h *Handler) process(ctx context.Context, p Principal, raws []json.RawMessa
 			res.Status, res.Error = StatusRejected, &Error{Code: CodeInvalidEvent, Message: err.Error(), Problems: ve.Problems}
 			continue
 		}
-		if e.Location != p.Location {
+		if !p.Allows(e.Location) {
 			res.Status, res.Error = StatusRejected, &Error{Code: CodeWrongLocation,
-				Message: fmt.Sprintf("this token writes events for location %q, not %q", p.Location, e.Location)}
+				Message: fmt.Sprintf("this token writes events for %s, not %q", p.describe(), e.Location)}
 			continue
 		}
 		valid = append(valid, &e)

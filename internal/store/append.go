@@ -105,6 +105,7 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, events []*event.Event,
 	later := map[int]int{}
 	var offer []pending
 	for i, e := range events {
+		e.Normalize()
 		fp := e.Fingerprint()
 		fps[i] = hex.EncodeToString(fp[:])
 		if j, ok := first[e.ID]; ok {

@@ -259,7 +259,7 @@ func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, ch *inventory.Chan
 		voids = append(voids, m)
 	}
 	if err := s.insertRows(ctx, tx, `INSERT INTO voids (target_id, void_id, at, applied) VALUES `,
-		` ON CONFLICT (target_id) DO UPDATE SET applied = excluded.applied`, 4, len(voids), func(i int, a []any) []any {
+		` ON CONFLICT (target_id) DO UPDATE SET void_id = excluded.void_id, at = excluded.at, applied = excluded.applied`, 4, len(voids), func(i int, a []any) []any {
 			m := voids[i]
 			return append(a, m.TargetID, m.VoidID, m.At.UnixMicro(), boolInt(m.Applied))
 		}); err != nil {

@@ -160,16 +160,27 @@ type StoreHealth struct {
 	OldestUnsyncedAt time.Time `json:"oldest_unsynced_at,omitzero"`
 }
 
-// TouchStore records contact from a store: received events are added to its
-// count; backlog and oldest unsynced time are as the edge reported them.
-func (s *Store) TouchStore(ctx context.Context, h StoreHealth) error {
-	_, err := s.w.ExecContext(ctx, s.rebind(`INSERT INTO store_health (location, last_contact, events_received, backlog, oldest_unsynced_at, edge_id)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (location) DO UPDATE SET last_contact = excluded.last_contact,
-		events_received = store_health.events_received + excluded.events_received, backlog = excluded.backlog,
-		oldest_unsynced_at = excluded.oldest_unsynced_at, edge_id = excluded.edge_id`),
-		h.Location, h.LastContact.UnixMicro(), h.EventsReceived, h.Backlog, micros(h.OldestUnsyncedAt), h.EdgeID)
+// SaveStoreHealth writes the sync health of stores, in one transaction.
+func (s *Store) SaveStoreHealth(ctx context.Context, hs []StoreHealth) error {
+	if len(hs) == 0 {
+		return nil
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("store: record contact from %s: %w", h.Location, err)
+		return fmt.Errorf("store: save store health: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	q := s.rebind(`INSERT INTO store_health (location, last_contact, events_received, backlog, oldest_unsynced_at, edge_id)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (location) DO UPDATE SET last_contact = excluded.last_contact,
+		events_received = excluded.events_received, backlog = excluded.backlog,
+		oldest_unsynced_at = excluded.oldest_unsynced_at, edge_id = excluded.edge_id`)
+	for _, h := range hs {
+		if _, err := tx.ExecContext(ctx, q, h.Location, micros(h.LastContact), h.EventsReceived, h.Backlog, micros(h.OldestUnsyncedAt), h.EdgeID); err != nil {
+			return fmt.Errorf("store: save health of %s: %w", h.Location, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: save store health: %w", err)
 	}
 	return nil
 }
@@ -188,7 +199,9 @@ func (s *Store) Stores(ctx context.Context) ([]StoreHealth, error) {
 		if err := rows.Scan(&h.Location, &h.EdgeID, &last, &h.EventsReceived, &h.Backlog, &oldest); err != nil {
 			return nil, fmt.Errorf("store: read store health: %w", err)
 		}
-		h.LastContact = time.UnixMicro(last).UTC()
+		if last != 0 {
+			h.LastContact = time.UnixMicro(last).UTC()
+		}
 		if oldest != 0 {
 			h.OldestUnsyncedAt = time.UnixMicro(oldest).UTC()
 		}
@@ -288,4 +301,21 @@ func (s *Store) OldestAfter(ctx context.Context, seq int64) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("store: read event %d: %w", seq, err)
 	}
 	return time.UnixMicro(at).UTC(), nil
+}
+
+// CountDuplicates counts what would be a duplicate in the log: an event ID
+// stored twice, or two events with the same store sequence from one
+// location. Both are impossible by construction; the demo and the crash
+// tests check it anyway.
+func (s *Store) CountDuplicates(ctx context.Context) (int64, error) {
+	var ids, seqs int64
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) - COUNT(DISTINCT id) FROM events`).Scan(&ids); err != nil {
+		return 0, fmt.Errorf("store: count duplicate IDs: %w", err)
+	}
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(SUM(n - 1), 0) FROM (SELECT COUNT(*) AS n FROM events
+		WHERE store_seq > 0 GROUP BY location, store_seq HAVING COUNT(*) > 1) AS d`).Scan(&seqs)
+	if err != nil {
+		return 0, fmt.Errorf("store: count duplicate store sequences: %w", err)
+	}
+	return ids + seqs, nil
 }
