@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 
 	_ "time/tzdata" // stores name their IANA zone; a bare container may lack the zone database
 
@@ -32,7 +33,7 @@ func runHub(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer h.Close()
+	defer closeLogged(log, "hub database", h.Close)
 	return h.Run(ctx)
 }
 
@@ -52,7 +53,7 @@ func runEdge(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer e.Close()
+	defer closeLogged(log, "edge local log", e.Close)
 	return e.Run(ctx)
 }
 
@@ -68,4 +69,12 @@ func runToken(args []string, stdout io.Writer) error {
 	tok := "tst_" + base64.RawURLEncoding.EncodeToString(b[:])
 	fmt.Fprintf(stdout, "token:        %s\ntoken_sha256: %s\n\nGive the token to the store's edge (hub.token_env); put token_sha256 in the hub's stores list.\nThe hub keeps only the hash: store the token somewhere safe now.\n", tok, intake.HashToken(tok))
 	return nil
+}
+
+// closeLogged runs a deferred Close and logs its failure: at shutdown there
+// is nobody left to return the error to.
+func closeLogged(log *slog.Logger, what string, close func() error) {
+	if err := close(); err != nil {
+		log.Error("close "+what, "err", err)
+	}
 }

@@ -245,7 +245,7 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer logFile.Close()
+	defer func() { _ = logFile.Close() }() // the log is for reading after a failed run; a close error changes nothing
 	log := slog.New(slog.NewJSONHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
 	runCtx, stopAll := context.WithCancel(ctx)
@@ -288,7 +288,7 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer h.Close()
+	defer func() { _ = h.Close() }() // the demo's database is temporary
 	hln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -302,7 +302,7 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		if nd.proxy, err = link.New(hln.Addr().String()); err != nil {
 			return nil, err
 		}
-		defer nd.proxy.Close()
+		defer func() { _ = nd.proxy.Close() }()
 		ecfg := config.DefaultEdge()
 		ecfg.Location, ecfg.Zone = nd.id, "Europe/Berlin"
 		ecfg.Data = filepath.Join(dir, nd.id+".db")
@@ -313,7 +313,7 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		if nd.edge, err = edge.New(runCtx, ecfg, log.With("process", "edge"), edge.Options{}); err != nil {
 			return nil, err
 		}
-		defer nd.edge.Close()
+		defer func() { _ = nd.edge.Close() }()
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, err

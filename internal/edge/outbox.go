@@ -55,14 +55,14 @@ func openOutbox(path string) (*outbox, error) {
 		if strings.TrimSpace(stmt) == "" {
 			continue
 		}
-		if _, err := w.Exec(stmt); err != nil {
+		if _, err := w.ExecContext(context.Background(), stmt); err != nil {
 			_ = o.close()
 			return nil, fmt.Errorf("edge: prepare local log %s: %w", path, err)
 		}
 	}
 	// store_seq never goes back, even when retention has trimmed every row.
 	var maxSeq int64
-	if err := w.QueryRow(`SELECT COALESCE(MAX(seq), 0) FROM outbox`).Scan(&maxSeq); err != nil {
+	if err := w.QueryRowContext(context.Background(), `SELECT COALESCE(MAX(seq), 0) FROM outbox`).Scan(&maxSeq); err != nil {
 		_ = o.close()
 		return nil, fmt.Errorf("edge: read local log %s: %w", path, err)
 	}

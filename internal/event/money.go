@@ -24,7 +24,7 @@ func (a *Amount) UnmarshalJSON(b []byte) error {
 	v, err := strconv.ParseInt(string(b), 10, 64)
 	if err != nil {
 		*a = invalidAmount
-		return nil
+		return nil //nolint:nilerr // by design: Validate reports the marker with the field's path
 	}
 	*a = Amount(v)
 	return nil
@@ -44,7 +44,7 @@ func (m Money) String() string {
 		return fmt.Sprintf("%d %s", m.Amount, m.Currency)
 	}
 	// The magnitude is unsigned so that -MinInt64 does not wrap.
-	n := uint64(m.Amount)
+	n := uint64(m.Amount) //nolint:gosec // G115: two's complement on purpose; negated below
 	sign := ""
 	if m.Amount < 0 {
 		sign, n = "-", -n

@@ -134,30 +134,32 @@ func validID(s string) bool {
 }
 
 // id checks a required identifier: printable, no spaces, bounded.
-func (v *validator) id(field, s string, max int) {
+func (v *validator) id(field, s string, maxLen int) {
 	switch {
 	case s == "":
 		v.fail(field, "required", "is required")
-	case len(s) > max:
-		v.fail(field, "max_length", fmt.Sprintf("is %d bytes long; the limit is %d", len(s), max))
+	case len(s) > maxLen:
+		v.fail(field, "max_length", fmt.Sprintf("is %d bytes long; the limit is %d", len(s), maxLen))
 	case !validID(s):
 		v.fail(field, "id_charset", "may hold only letters, digits and . _ : / @ # -")
 	}
 }
 
-func (v *validator) optionalID(field, s string, max int) {
+func (v *validator) optionalID(field, s string, maxLen int) {
 	if s != "" {
-		v.id(field, s, max)
+		v.id(field, s, maxLen)
 	}
 }
 
-func (v *validator) text(field, s string, max int) {
-	if len(s) > max {
-		v.fail(field, "max_length", fmt.Sprintf("is %d bytes long; the limit is %d", len(s), max))
+func (v *validator) text(field, s string, maxLen int) {
+	if len(s) > maxLen {
+		v.fail(field, "max_length", fmt.Sprintf("is %d bytes long; the limit is %d", len(s), maxLen))
 	}
 }
 
-func (v *validator) currency(field, code string) {
+// currency checks a document's "currency" field.
+func (v *validator) currency(code string) {
+	const field = "currency"
 	if code == "" {
 		v.fail(field, "required", "is required (an ISO 4217 code such as EUR)")
 		return
@@ -167,12 +169,14 @@ func (v *validator) currency(field, code string) {
 	}
 }
 
-func (v *validator) amount(field string, a Amount, allowNegative bool) bool {
+// amount checks a money amount: an integer, not negative (refunds are
+// Return documents with positive amounts, never negative sales).
+func (v *validator) amount(field string, a Amount) bool {
 	switch {
 	case a == invalidAmount:
 		v.fail(field, "integer_minor_units", "must be an integer number of minor units (1299 for 12.99)")
 		return false
-	case a < 0 && !allowNegative:
+	case a < 0:
 		v.fail(field, "not_negative", fmt.Sprintf("is %d; it must not be negative", a))
 		return false
 	}
@@ -236,19 +240,19 @@ func (v *validator) saleLines(lines []SaleLine) (total int64, ok bool) {
 			v.id("sku", l.SKU, 128)
 			v.text("description", l.Description, 1000)
 			good := v.qty("quantity", l.Quantity, 1)
-			good = v.amount("unit_price", l.UnitPrice, false) && good
+			good = v.amount("unit_price", l.UnitPrice) && good
 			if l.Amount != nil {
-				good = v.amount("amount", *l.Amount, false) && good
+				good = v.amount("amount", *l.Amount) && good
 			}
 			for j, d := range l.Discounts {
 				v.in("discounts", j, func() {
-					good = v.amount("amount", d.Amount, false) && good
+					good = v.amount("amount", d.Amount) && good
 					v.text("reason", d.Reason, 500)
 				})
 			}
 			for j, t := range l.Taxes {
 				v.in("taxes", j, func() {
-					good = v.amount("amount", t.Amount, false) && good
+					good = v.amount("amount", t.Amount) && good
 					if t.RateBP < 0 {
 						v.fail("rate_bp", "not_negative", "must not be negative")
 					}
@@ -328,8 +332,8 @@ func (v *validator) tenders(tenders []Tender, total int64, totalOK bool) {
 			if !tenderKinds[t.Kind] {
 				v.fail("kind", "tender_kind", fmt.Sprintf("%q is not one of card, cash, gift_card, store_credit", t.Kind))
 			}
-			ok = v.amount("amount", t.Amount, false) && ok
-			ok = v.amount("tip", t.Tip, false) && ok
+			ok = v.amount("amount", t.Amount) && ok
+			ok = v.amount("tip", t.Tip) && ok
 			v.text("reference", t.Reference, 200)
 			if t.Card != nil {
 				if t.Kind != TenderCard {
@@ -373,7 +377,7 @@ func fourDigits(s string) bool {
 }
 
 func (s *Sale) validate(v *validator) {
-	v.currency("currency", s.Currency)
+	v.currency(s.Currency)
 	v.text("notes", s.Notes, 2000)
 	v.optionalID("order_id", s.OrderID, 128)
 	total, ok := v.saleLines(s.Lines)
@@ -381,7 +385,7 @@ func (s *Sale) validate(v *validator) {
 }
 
 func (r *Return) validate(v *validator) {
-	v.currency("currency", r.Currency)
+	v.currency(r.Currency)
 	v.optionalID("original_event_id", r.OriginalEventID, 128)
 	v.text("reason", r.Reason, 500)
 	v.text("notes", r.Notes, 2000)
@@ -426,17 +430,17 @@ func (c *StockCount) validate(v *validator) {
 
 func (d *DrawerCount) validate(v *validator) {
 	v.id("register", d.Register, 64)
-	v.currency("currency", d.Currency)
-	v.amount("counted", d.Counted, false)
+	v.currency(d.Currency)
+	v.amount("counted", d.Counted)
 	if d.Expected != nil {
-		v.amount("expected", *d.Expected, false)
+		v.amount("expected", *d.Expected)
 	}
 }
 
 func (o *OnlineOrder) validate(v *validator) {
 	v.id("order_id", o.OrderID, 128)
 	v.id("channel", o.Channel, 64)
-	v.currency("currency", o.Currency)
+	v.currency(o.Currency)
 	v.saleLines(o.Lines)
 }
 

@@ -122,7 +122,7 @@ func (h *Hub) touch(_ context.Context, location string, rep *intake.EdgeReport, 
 
 // StoreStatus is one entry of GET /v1/stores.
 type StoreStatus struct {
-	store.StoreHealth
+	store.Health
 	Name   string `json:"name,omitempty"`
 	Zone   string `json:"zone,omitempty"`
 	Online bool   `json:"online"`
@@ -134,13 +134,13 @@ type StoreStatus struct {
 func (h *Hub) listStores(w http.ResponseWriter, r *http.Request) {
 	health := h.health.list()
 	now := h.now().UTC()
-	byID := map[string]store.StoreHealth{}
+	byID := map[string]store.Health{}
 	for _, s := range health {
 		byID[s.Location] = s
 	}
 	var out []StoreStatus
-	add := func(hl store.StoreHealth, name, zone string) {
-		st := StoreStatus{StoreHealth: hl, Name: name, Zone: zone, Online: !hl.LastContact.IsZero() && now.Sub(hl.LastContact) < OnlineWithin}
+	add := func(hl store.Health, name, zone string) {
+		st := StoreStatus{Health: hl, Name: name, Zone: zone, Online: !hl.LastContact.IsZero() && now.Sub(hl.LastContact) < OnlineWithin}
 		if !hl.OldestUnsyncedAt.IsZero() {
 			st.OldestUnsyncedAgeSeconds = hl.LastContact.Sub(hl.OldestUnsyncedAt).Seconds()
 		}
@@ -149,7 +149,7 @@ func (h *Hub) listStores(w http.ResponseWriter, r *http.Request) {
 	for _, c := range h.cfg.Stores {
 		hl, ok := byID[c.ID]
 		if !ok {
-			hl = store.StoreHealth{Location: c.ID}
+			hl = store.Health{Location: c.ID}
 		}
 		delete(byID, c.ID)
 		add(hl, c.Name, c.Zone)

@@ -15,12 +15,12 @@ import (
 // fsync — and saved to the database every second.
 type health struct {
 	mu    sync.Mutex
-	byLoc map[string]*store.StoreHealth
+	byLoc map[string]*store.Health
 	dirty map[string]bool
 }
 
-func newHealth(saved []store.StoreHealth) *health {
-	h := &health{byLoc: map[string]*store.StoreHealth{}, dirty: map[string]bool{}}
+func newHealth(saved []store.Health) *health {
+	h := &health{byLoc: map[string]*store.Health{}, dirty: map[string]bool{}}
 	for _, s := range saved {
 		h.byLoc[s.Location] = &s
 	}
@@ -34,7 +34,7 @@ func (h *health) touch(location string, at time.Time, rep *intake.EdgeReport, re
 	defer h.mu.Unlock()
 	s := h.byLoc[location]
 	if s == nil {
-		s = &store.StoreHealth{Location: location}
+		s = &store.Health{Location: location}
 		h.byLoc[location] = s
 	}
 	s.LastContact = at
@@ -46,10 +46,10 @@ func (h *health) touch(location string, at time.Time, rep *intake.EdgeReport, re
 }
 
 // list returns every store's health, by location.
-func (h *health) list() []store.StoreHealth {
+func (h *health) list() []store.Health {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	out := make([]store.StoreHealth, 0, len(h.byLoc))
+	out := make([]store.Health, 0, len(h.byLoc))
 	for _, s := range h.byLoc {
 		out = append(out, *s)
 	}
@@ -60,13 +60,13 @@ func (h *health) list() []store.StoreHealth {
 // flush saves what changed since the last flush.
 func (h *health) flush(ctx context.Context, st *store.Store) error {
 	h.mu.Lock()
-	var out []store.StoreHealth
+	var out []store.Health
 	for loc := range h.dirty {
 		out = append(out, *h.byLoc[loc])
 	}
 	h.dirty = map[string]bool{}
 	h.mu.Unlock()
-	if err := st.SaveStoreHealth(ctx, out); err != nil {
+	if err := st.SaveHealth(ctx, out); err != nil {
 		h.mu.Lock()
 		for _, s := range out {
 			h.dirty[s.Location] = true

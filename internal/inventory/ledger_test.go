@@ -95,8 +95,9 @@ func restock(e *event.Event, flags ...bool) *event.Event {
 	return e
 }
 
-func clickAndCollect(e *event.Event, order string) *event.Event {
-	e.Body.(*event.Sale).OrderID = order
+// clickAndCollect makes a till sale settle web order web-1.
+func clickAndCollect(e *event.Event) *event.Event {
+	e.Body.(*event.Sale).OrderID = "web-1"
 	return e
 }
 
@@ -417,7 +418,7 @@ func TestOnlineOrder(t *testing.T) {
 	})
 	t.Run("click and collect sale settles the reservation", func(t *testing.T) {
 		t.Parallel()
-		collect := clickAndCollect(et.Sale("collect", "s1", at(5), et.L("A", 4), et.L("B", 1)), "web-1")
+		collect := clickAndCollect(et.Sale("collect", "s1", at(5), et.L("A", 4), et.L("B", 1)))
 		each(t, []*event.Event{rcv, order, collect}, func(b *bundle) {
 			b.want("A", "s1", 6, 0, 0)
 			b.want("B", "s1", 9, 0, 0)
@@ -467,7 +468,7 @@ func TestOversell(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		b.apply(et.Receive("rcv", "s1", at(0), et.L("A", 2)), et.Order("ord-1", "s1", at(1), "web-1", "shopify", et.L("A", 2)))
-		ch := b.apply(clickAndCollect(et.Sale("collect", "s1", at(2), et.L("A", 2)), "web-1"))
+		ch := b.apply(clickAndCollect(et.Sale("collect", "s1", at(2), et.L("A", 2))))
 		if len(ch.Oversells) != 0 {
 			t.Errorf("oversells %+v", ch.Oversells)
 		}

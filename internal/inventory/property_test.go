@@ -631,7 +631,7 @@ func TestTouchedCoversBatch(t *testing.T) {
 		// An order placed and settled by click and collect in one batch.
 		{et.Receive("rcv", "s1", at(0), et.L("A", 5)),
 			et.Order("ord", "s1", at(1), "web-1", "shopify", et.L("A", 2), et.L("B", 1)),
-			clickAndCollect(et.Sale("collect", "s1", at(2), et.L("A", 2), et.L("C", 1)), "web-1"),
+			clickAndCollect(et.Sale("collect", "s1", at(2), et.L("A", 2), et.L("C", 1))),
 			et.Cancel("cxl", "s1", at(3), "web-1")},
 		// A sale, its void and a second, earlier void in one batch.
 		{et.Sale("sale", "s1", at(10), et.L("A", 1)),
@@ -663,7 +663,7 @@ func TestTouchedCoversBatch(t *testing.T) {
 func TestRefsOf(t *testing.T) {
 	t.Parallel()
 	evs := []*event.Event{
-		clickAndCollect(et.Sale("sale", "s1", at(0), et.L("A", 1)), "web-1"),
+		clickAndCollect(et.Sale("sale", "s1", at(0), et.L("A", 1))),
 		et.Return("ret", "s1", at(0), "", et.L("A", 1)),
 		et.Void("void", "s1", at(0), "sale-0"),
 		et.TransferOut("out", "wh", at(0), "tr-1", "s1", et.L("A", 1)),

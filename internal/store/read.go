@@ -150,8 +150,8 @@ func (s *Store) SetCursor(ctx context.Context, name string, seq int64) error {
 	return nil
 }
 
-// StoreHealth is what the hub knows of one store's sync.
-type StoreHealth struct {
+// Health is what the hub knows of one store's sync.
+type Health struct {
 	Location         string    `json:"location"`
 	EdgeID           string    `json:"edge_id,omitempty"`
 	LastContact      time.Time `json:"last_contact"`
@@ -160,8 +160,8 @@ type StoreHealth struct {
 	OldestUnsyncedAt time.Time `json:"oldest_unsynced_at,omitzero"`
 }
 
-// SaveStoreHealth writes the sync health of stores, in one transaction.
-func (s *Store) SaveStoreHealth(ctx context.Context, hs []StoreHealth) error {
+// SaveHealth writes the sync health of stores, in one transaction.
+func (s *Store) SaveHealth(ctx context.Context, hs []Health) error {
 	if len(hs) == 0 {
 		return nil
 	}
@@ -186,15 +186,15 @@ func (s *Store) SaveStoreHealth(ctx context.Context, hs []StoreHealth) error {
 }
 
 // Stores returns the sync health of every store that has made contact.
-func (s *Store) Stores(ctx context.Context) ([]StoreHealth, error) {
+func (s *Store) Stores(ctx context.Context) ([]Health, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT location, edge_id, last_contact, events_received, backlog, oldest_unsynced_at FROM store_health ORDER BY location`)
 	if err != nil {
 		return nil, fmt.Errorf("store: read store health: %w", err)
 	}
 	defer rows.Close()
-	var out []StoreHealth
+	var out []Health
 	for rows.Next() {
-		var h StoreHealth
+		var h Health
 		var last, oldest int64
 		if err := rows.Scan(&h.Location, &h.EdgeID, &last, &h.EventsReceived, &h.Backlog, &oldest); err != nil {
 			return nil, fmt.Errorf("store: read store health: %w", err)

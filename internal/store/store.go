@@ -98,7 +98,7 @@ func OpenSQLite(path string) (writer, readers *sql.DB, err error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	if err := w.Ping(); err != nil {
+	if err := w.PingContext(context.Background()); err != nil {
 		_ = w.Close()
 		return nil, nil, fmt.Errorf("store: open SQLite %s: %w", path, err)
 	}

@@ -23,7 +23,7 @@ func eachEngine(t *testing.T, f func(t *testing.T, s *store.Store)) {
 	}
 }
 
-func at(min int) time.Time { return et.Base.Add(time.Duration(min) * time.Minute) }
+func at(minutes int) time.Time { return et.Base.Add(time.Duration(minutes) * time.Minute) }
 
 func appendOK(t *testing.T, s *store.Store, evs ...*event.Event) *store.Appended {
 	t.Helper()
@@ -34,8 +34,10 @@ func appendOK(t *testing.T, s *store.Store, evs ...*event.Event) *store.Appended
 	return out
 }
 
-func onHand(t *testing.T, s *store.Store, sku, loc string) inventory.Position {
+// onHand returns a SKU's position at store s1, where these tests sell.
+func onHand(t *testing.T, s *store.Store, sku string) inventory.Position {
 	t.Helper()
+	const loc = "s1"
 	ps, err := s.PositionsByKey(context.Background(), []inventory.Key{{SKU: sku, Location: loc}})
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +70,7 @@ func TestAppendDedupesForever(t *testing.T) {
 		if r := appendOK(t, s, other).Results[0]; r.Outcome != store.Conflict {
 			t.Fatalf("reused ID: %s, want conflict", r.Outcome)
 		}
-		if p := onHand(t, s, "JKT", "s1"); p.OnHand() != event.Units(8) {
+		if p := onHand(t, s, "JKT"); p.OnHand() != event.Units(8) {
 			t.Fatalf("on hand %s, want 8", p.OnHand())
 		}
 		n, _ := s.CountEvents(context.Background())
@@ -87,23 +89,23 @@ func TestLedgerAcrossBatches(t *testing.T) {
 		appendOK(t, s, et.Receive("r", "s1", at(0), et.L("A", 10)))
 		appendOK(t, s, et.Void("v", "s1", at(5), "sale")) // void before its sale
 		appendOK(t, s, et.Sale("sale", "s1", at(3), et.L("A", 4)))
-		if p := onHand(t, s, "A", "s1"); p.OnHand() != event.Units(10) {
+		if p := onHand(t, s, "A"); p.OnHand() != event.Units(10) {
 			t.Fatalf("voided sale: on hand %s, want 10", p.OnHand())
 		}
 		appendOK(t, s, et.Order("o1", "s1", at(6), "W1", "web", et.L("A", 3)))
-		if p := onHand(t, s, "A", "s1"); p.Reserved != event.Units(3) || p.Available() != event.Units(7) {
+		if p := onHand(t, s, "A"); p.Reserved != event.Units(3) || p.Available() != event.Units(7) {
 			t.Fatalf("after order: %+v", p)
 		}
 		appendOK(t, s, et.Fulfil("f1", "s1", at(7), "W1", et.L("A", 1)))
 		appendOK(t, s, et.Cancel("c1", "s1", at(8), "W1"))
-		p := onHand(t, s, "A", "s1")
+		p := onHand(t, s, "A")
 		if p.OnHand() != event.Units(9) || p.Reserved != 0 {
 			t.Fatalf("after fulfil+cancel: on hand %s reserved %s, want 9 and 0", p.OnHand(), p.Reserved)
 		}
 		// A late count taken at minute 4 absorbs the sale at 3, but the
 		// void at 5 (+4) and the fulfilment at 7 (−1) apply on top: 23.
 		appendOK(t, s, et.Count("cnt", "s1", at(4), et.L("A", 20)))
-		if p := onHand(t, s, "A", "s1"); p.OnHand() != event.Units(23) {
+		if p := onHand(t, s, "A"); p.OnHand() != event.Units(23) {
 			t.Fatalf("after late count: on hand %s, want 23", p.OnHand())
 		}
 		if diffs, err := s.CheckLedger(context.Background()); err != nil || len(diffs) > 0 {

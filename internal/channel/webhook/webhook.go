@@ -104,7 +104,7 @@ func (d *Destination) Run(ctx context.Context) error {
 		}
 		if ups := d.updates(rows); len(ups) > 0 {
 			if err := d.deliver(ctx, Payload{DeliveryID: d.cfg.Name + "-" + strconv.FormatInt(next, 10), Updates: ups}); err != nil {
-				return nil // ctx ended mid-retry; the cursor did not move
+				return nil //nolint:nilerr // only a cancelled ctx ends deliver: a clean stop, the cursor did not move
 			}
 			for _, u := range ups {
 				d.last[u.Key()] = u.Available

@@ -237,7 +237,7 @@ func (r *Register) adjust(at time.Time) *event.Event {
 		q, why = event.Units(1), "found"
 	}
 	if it.Weighed {
-		q = q / 10
+		q /= 10
 	}
 	return r.envelope("adj", event.TypeAdjustment, at, &event.Adjustment{Reason: why, Lines: []event.Line{{SKU: it.SKU, Quantity: q}}})
 }

@@ -72,17 +72,17 @@ func (s *Shop) Run(ctx context.Context) {
 func (s *Shop) pick() (string, string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var scarce, any [][2]string
+	var scarce, all [][2]string
 	for k, q := range s.avail {
 		if q <= 0 {
 			continue
 		}
-		any = append(any, k)
+		all = append(all, k)
 		if q <= event.Units(2) {
 			scarce = append(scarce, k)
 		}
 	}
-	pool := any
+	pool := all
 	if len(scarce) > 0 && s.rng.IntN(2) == 0 {
 		pool = scarce
 	}
