@@ -73,8 +73,8 @@ func runToken(args []string, stdout io.Writer) error {
 
 // closeLogged runs a deferred Close and logs its failure: at shutdown there
 // is nobody left to return the error to.
-func closeLogged(log *slog.Logger, what string, close func() error) {
-	if err := close(); err != nil {
+func closeLogged(log *slog.Logger, what string, closeFn func() error) {
+	if err := closeFn(); err != nil {
 		log.Error("close "+what, "err", err)
 	}
 }
