@@ -43,6 +43,11 @@ type Edge struct {
 	m         *edgeMetrics
 	handler   http.Handler
 
+	// viewMu orders changes of the view with the local log they derive
+	// from: a rebuild reads the log and replaces the view in one step, so
+	// an event committed or synced meanwhile is neither lost nor doubled.
+	viewMu sync.Mutex
+
 	online   atomic.Bool
 	lastSync atomic.Int64 // unix micros
 	lastBeat atomic.Int64
@@ -159,6 +164,8 @@ func (e *Edge) prepare(ev *event.Event) {
 // commit is the edge's Sink: the fsynced local log, then the local view and
 // a nudge to the uplink.
 func (e *Edge) commit(ctx context.Context, events []*event.Event) ([]intake.Outcome, error) {
+	e.viewMu.Lock()
+	defer e.viewMu.Unlock()
 	out, err := e.out.Commit(ctx, events)
 	if err != nil {
 		return nil, err

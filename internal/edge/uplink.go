@@ -185,13 +185,36 @@ func (e *Edge) send(ctx context.Context, rows []pendingRow) error {
 		}
 	}
 	// Trim only after the hub's answer: what it stored is durable there.
-	if err := e.out.markSynced(context.WithoutCancel(ctx), time.Now(), synced, rejected); err != nil {
+	if err := e.recordSync(context.WithoutCancel(ctx), synced, rejected); err != nil {
 		return err
 	}
 	e.m.synced.Add(float64(len(synced)))
 	e.m.rejected.Add(float64(len(rejected)))
 	e.lastSync.Store(time.Now().UnixMicro())
 	e.setErr(nil)
+	return nil
+}
+
+// recordSync records the hub's answer for a batch: synced (store_seq →
+// hub seq) and rejected (store_seq → reason). A snapshot taken after the
+// hub stored the batch but before this answer counted those events twice
+// (in the snapshot, and as unsynced local events); the view is rebuilt then.
+func (e *Edge) recordSync(ctx context.Context, synced map[int64]int64, rejected map[int64]string) error {
+	e.viewMu.Lock()
+	defer e.viewMu.Unlock()
+	if err := e.out.markSynced(ctx, time.Now(), synced, rejected); err != nil {
+		return err
+	}
+	_, asOf := e.view.position(inventory.Key{})
+	for _, hubSeq := range synced {
+		if hubSeq <= asOf {
+			snap, err := e.out.loadSnapshot(ctx, e.cfg.Location)
+			if err != nil {
+				return err
+			}
+			return e.rebuildViewLocked(ctx, snap)
+		}
+	}
 	return nil
 }
 
@@ -257,6 +280,12 @@ func (e *Edge) refreshSnapshot(ctx context.Context) error {
 }
 
 func (e *Edge) rebuildView(ctx context.Context, snap *inventory.Snapshot) error {
+	e.viewMu.Lock()
+	defer e.viewMu.Unlock()
+	return e.rebuildViewLocked(ctx, snap)
+}
+
+func (e *Edge) rebuildViewLocked(ctx context.Context, snap *inventory.Snapshot) error {
 	evs, err := e.out.unreflected(ctx, snap.AsOfSeq)
 	if err != nil {
 		return err

@@ -42,6 +42,7 @@ type Hub struct {
 	// stopping is closed when shutdown begins, ending SSE streams so the
 	// server can drain.
 	stopping chan struct{}
+	stopOnce func()
 }
 
 // New opens the hub's database and wires its parts; Run starts them.
@@ -58,6 +59,7 @@ func New(ctx context.Context, cfg config.Hub, log *slog.Logger) (*Hub, error) {
 		reg: prometheus.NewRegistry(), stores: map[string]config.Store{}, now: time.Now,
 		stopping: make(chan struct{}),
 	}
+	h.stopOnce = sync.OnceFunc(func() { close(h.stopping) })
 	h.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	h.m = newMetrics(h.reg)
 	dm := destination.NewMetrics(h.reg)
@@ -204,7 +206,7 @@ func (h *Hub) Serve(ctx context.Context, ln net.Listener) error {
 		wg.Go(func() { _ = w.Run(workCtx) })
 	}
 	srv := &http.Server{Handler: h.handler, ReadHeaderTimeout: 10 * time.Second}
-	srv.RegisterOnShutdown(func() { close(h.stopping) })
+	srv.RegisterOnShutdown(h.stopOnce)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	var err error

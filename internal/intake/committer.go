@@ -89,6 +89,9 @@ type Committer struct {
 	stopped chan struct{}
 	// concurrent is set when the last batch gathered several requests.
 	concurrent bool
+	// held is a request taken from the queue that did not fit in the last
+	// batch; it starts the next one.
+	held *request
 	// OnBatch, if set, is called after every commit attempt (from Run's
 	// goroutine).
 	OnBatch func(BatchStats)
@@ -135,6 +138,16 @@ func (c *Committer) Submit(ctx context.Context, events []*event.Event) ([]Outcom
 		// The commit may still land; the caller will retry and be told
 		// "duplicate". Nothing is acknowledged that is not durable.
 		return nil, ctx.Err()
+	case <-c.stopped:
+		// Run has ended, so no commit is in progress: r was answered
+		// before, or it was queued too late for Run's final drain and
+		// nobody will ever answer it.
+		select {
+		case <-r.done:
+			return r.out, r.err
+		default:
+			return nil, ErrClosed
+		}
 	}
 }
 
@@ -143,6 +156,11 @@ func (c *Committer) Submit(ctx context.Context, events []*event.Event) ([]Outcom
 func (c *Committer) Run(ctx context.Context) error {
 	defer func() {
 		close(c.stopped)
+		if r := c.held; r != nil {
+			c.held = nil
+			r.err = ErrClosed
+			close(r.done)
+		}
 		for {
 			select {
 			case r := <-c.reqs:
@@ -156,11 +174,16 @@ func (c *Committer) Run(ctx context.Context) error {
 	var batch []*request
 	for {
 		batch = batch[:0]
-		select {
-		case <-ctx.Done():
-			return nil
-		case r := <-c.reqs:
-			batch = append(batch, r)
+		if c.held != nil {
+			batch = append(batch, c.held)
+			c.held = nil
+		} else {
+			select {
+			case <-ctx.Done():
+				return nil
+			case r := <-c.reqs:
+				batch = append(batch, r)
+			}
 		}
 		batch = c.gather(batch)
 		c.commit(ctx, batch)
@@ -168,7 +191,9 @@ func (c *Committer) Run(ctx context.Context) error {
 }
 
 // gather adds queued requests to the batch, lingering briefly for more when
-// the queue is empty, up to MaxBatch events.
+// the queue is empty, up to MaxBatch events. A request that would take the
+// batch over MaxBatch is held for the next one (a single request larger
+// than MaxBatch still goes alone: it cannot be split).
 func (c *Committer) gather(batch []*request) []*request {
 	n := len(batch[0].events)
 	var timer *time.Timer
@@ -177,11 +202,22 @@ func (c *Committer) gather(batch []*request) []*request {
 			timer.Stop()
 		}
 	}()
+	add := func(r *request) bool {
+		if n+len(r.events) > c.cfg.MaxBatch {
+			c.held = r
+			return false
+		}
+		batch = append(batch, r)
+		n += len(r.events)
+		return true
+	}
 	for n < c.cfg.MaxBatch {
 		select {
 		case r := <-c.reqs:
-			batch = append(batch, r)
-			n += len(r.events)
+			if !add(r) {
+				c.concurrent = true
+				return batch
+			}
 			continue
 		default:
 		}
@@ -193,8 +229,10 @@ func (c *Committer) gather(batch []*request) []*request {
 		}
 		select {
 		case r := <-c.reqs:
-			batch = append(batch, r)
-			n += len(r.events)
+			if !add(r) {
+				c.concurrent = true
+				return batch
+			}
 		case <-timer.C:
 			c.concurrent = len(batch) > 1
 			return batch

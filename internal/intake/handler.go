@@ -33,6 +33,9 @@ type Principal struct {
 
 // Allows reports whether the principal may write events for a location.
 func (p Principal) Allows(location string) bool {
+	if location == "" {
+		return false
+	}
 	return location == p.Location || p.Locations[location]
 }
 
@@ -260,7 +263,8 @@ func (h *Handler) readBatch(w http.ResponseWriter, r *http.Request) (*Batch, int
 func describeBodyError(raw []byte, err error) string {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		line, col := position(raw, se.Offset)
+		// Offset counts the offending byte: the error is at the byte before.
+		line, col := position(raw, se.Offset-1)
 		return fmt.Sprintf("malformed JSON at line %d, column %d (byte %d): %v", line, col, se.Offset, se)
 	}
 	var te *json.UnmarshalTypeError

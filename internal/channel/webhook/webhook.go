@@ -58,7 +58,10 @@ func New(cfg Config, st *store.Store, n *destination.Notifier, client *http.Clie
 		cfg.PageSize = 500
 	}
 	if cfg.Backoff.Min <= 0 {
-		cfg.Backoff = destination.Backoff{Min: 500 * time.Millisecond, Max: time.Minute}
+		cfg.Backoff.Min = 500 * time.Millisecond
+	}
+	if cfg.Backoff.Max < cfg.Backoff.Min {
+		cfg.Backoff.Max = max(time.Minute, cfg.Backoff.Min)
 	}
 	return &Destination{cfg: cfg, store: st, notify: n, client: client, metrics: m,
 		log: log.With("destination", cfg.Name), last: map[availability.Key]event.Qty{}}
@@ -88,9 +91,11 @@ func (d *Destination) Run(ctx context.Context) error {
 			continue
 		}
 		failures = 0
-		if len(rows) < d.cfg.PageSize {
-			// Every change committed up to head is in rows: events that
-			// changed no position (drawer counts) need no delivery.
+		if len(rows) == 0 {
+			// No position changed after the cursor, so the events up to
+			// head (drawer counts) need no delivery. A short page is not
+			// enough: PositionsChangedAfter ends a page early rather than
+			// split one seq's positions, and the rest are still to come.
 			next = max(next, head)
 		}
 		if next == cursor {
@@ -103,7 +108,7 @@ func (d *Destination) Run(ctx context.Context) error {
 			continue
 		}
 		if ups := d.updates(rows); len(ups) > 0 {
-			if err := d.deliver(ctx, Payload{DeliveryID: d.cfg.Name + "-" + strconv.FormatInt(next, 10), Updates: ups}); err != nil {
+			if err := d.deliver(ctx, cursor, Payload{DeliveryID: d.cfg.Name + "-" + strconv.FormatInt(next, 10), Updates: ups}); err != nil {
 				return nil //nolint:nilerr // only a cancelled ctx ends deliver: a clean stop, the cursor did not move
 			}
 			for _, u := range ups {
@@ -135,7 +140,9 @@ func (d *Destination) updates(rows []store.PositionRow) []availability.Update {
 }
 
 // deliver posts the payload until the receiver answers 2xx or ctx ends.
-func (d *Destination) deliver(ctx context.Context, p Payload) error {
+// While it retries, the lag metrics keep counting from cursor, so an outage
+// shows.
+func (d *Destination) deliver(ctx context.Context, cursor int64, p Payload) error {
 	body, err := json.Marshal(p)
 	if err != nil {
 		return fmt.Errorf("webhook %s: encode: %w", d.cfg.Name, err)
@@ -147,9 +154,13 @@ func (d *Destination) deliver(ctx context.Context, p Payload) error {
 			return nil
 		}
 		d.metrics.Deliveries.WithLabelValues(d.cfg.Name, "retry").Inc()
+		d.observeLag(ctx, cursor)
 		if wait <= 0 {
 			wait = d.cfg.Backoff.Delay(attempt)
 		}
+		// A receiver's Retry-After is honoured up to the back-off ceiling:
+		// one asking for a day must not silence the channel for a day.
+		wait = min(wait, d.cfg.Backoff.Max)
 		d.log.Warn("delivery failed; will retry", "delivery", p.DeliveryID, "attempt", attempt+1, "retry_in", wait, "err", err)
 		if !sleep(ctx, wait) {
 			return ctx.Err()
