@@ -102,6 +102,52 @@ var migrations = []string{
 		seq        BIGINT NOT NULL,
 		updated_at BIGINT NOT NULL
 	);`,
+	// 2: ERP destinations — dead letters, pause and replay requests,
+	// delivered documents, and what each summary carried.
+	`CREATE TABLE dead_letters (
+		destination     TEXT NOT NULL,
+		external_id     TEXT NOT NULL,
+		thread          TEXT NOT NULL,
+		seq             BIGINT NOT NULL,
+		kind            TEXT NOT NULL,
+		attempts        INTEGER NOT NULL,
+		class           TEXT NOT NULL,
+		error           TEXT NOT NULL,
+		first_failed_at BIGINT NOT NULL,
+		last_failed_at  BIGINT NOT NULL,
+		state           TEXT NOT NULL,
+		document        TEXT NOT NULL,
+		PRIMARY KEY (destination, external_id)
+	);
+	CREATE INDEX dead_letters_state ON dead_letters (destination, state, seq);
+	CREATE TABLE destination_state (
+		name        TEXT PRIMARY KEY,
+		paused      INTEGER NOT NULL,
+		replay_from BIGINT NOT NULL,
+		updated_at  BIGINT NOT NULL
+	);
+	CREATE TABLE deliveries (
+		destination  TEXT NOT NULL,
+		external_id  TEXT NOT NULL,
+		kind         TEXT NOT NULL,
+		seq          BIGINT NOT NULL,
+		events       INTEGER NOT NULL,
+		delivered_at BIGINT NOT NULL,
+		PRIMARY KEY (destination, external_id)
+	);
+	CREATE TABLE summary_items (
+		destination TEXT NOT NULL,
+		summary_id  TEXT NOT NULL,
+		event_id    TEXT NOT NULL,
+		PRIMARY KEY (destination, summary_id, event_id)
+	);
+	CREATE INDEX summary_items_event ON summary_items (destination, event_id);
+	CREATE TABLE summary_parts (
+		destination TEXT NOT NULL,
+		period_key  TEXT NOT NULL,
+		parts       INTEGER NOT NULL,
+		PRIMARY KEY (destination, period_key)
+	);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

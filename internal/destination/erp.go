@@ -1,0 +1,694 @@
+package destination
+
+import (
+	"container/heap"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/tillsync/tillsync/internal/erp"
+	"github.com/tillsync/tillsync/internal/event"
+	"github.com/tillsync/tillsync/internal/store"
+)
+
+// Mode is how a destination posts.
+type Mode string
+
+// Posting modes.
+const (
+	// Detail posts one ERP record per POS document.
+	Detail Mode = "detail"
+	// Summary posts periodic totals per store and interval.
+	Summary Mode = "summary"
+)
+
+// RetryPolicy bounds retries of one document: after Attempts tries or
+// MaxAge since the first, it is parked as a dead letter.
+type RetryPolicy struct {
+	Attempts int
+	MaxAge   time.Duration
+	Backoff  Backoff
+}
+
+// ERPConfig configures one ERP destination.
+type ERPConfig struct {
+	Name      string
+	Connector erp.Connector
+	Governor  *Governor
+	Mode      Mode
+	// Interval and Grace shape summaries: a period's summary is posted
+	// Grace after it ends, so late events still make it in.
+	Interval time.Duration
+	Grace    time.Duration
+	// Types and Locations filter events (nil: all).
+	Types     map[event.Type]bool
+	Locations map[string]bool
+	Retry     RetryPolicy
+	// Window is how many events are read ahead of the cursor.
+	Window int
+	// Timeout bounds one call to the ERP.
+	Timeout time.Duration
+	// Flush is how often progress (cursor, deliveries, dead letters) is
+	// saved.
+	Flush time.Duration
+}
+
+func (c *ERPConfig) defaults() {
+	if c.Mode == "" {
+		c.Mode = Detail
+	}
+	if c.Interval <= 0 {
+		c.Interval = time.Hour
+	}
+	if c.Grace < 0 {
+		c.Grace = 0
+	}
+	if c.Retry.Attempts <= 0 {
+		c.Retry.Attempts = 8
+	}
+	if c.Retry.MaxAge <= 0 {
+		c.Retry.MaxAge = 24 * time.Hour
+	}
+	if c.Retry.Backoff.Min <= 0 {
+		c.Retry.Backoff = Backoff{Min: time.Second, Max: 5 * time.Minute}
+	}
+	if c.Window <= 0 {
+		c.Window = 5000
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 60 * time.Second
+	}
+	if c.Flush <= 0 {
+		c.Flush = 200 * time.Millisecond
+	}
+}
+
+// maxThrottles is how often one document may be refused for load before
+// refusals count against its retry budget: an ERP that never has room is
+// an outage, and must end in the dead-letter queue, not a silent stall.
+const maxThrottles = 200
+
+// ERPDestination delivers the log to one ERP through its own cursor.
+// Documents of one thread (a sale and its void, an order and its
+// fulfilment) are posted in log order; unrelated threads go in parallel, as
+// far as the account's governor allows. A document that fails is retried
+// with back-off; after its budget it is parked as a dead letter, and the
+// rest of its thread waits behind it, while every other thread goes on.
+type ERPDestination struct {
+	cfg     ERPConfig
+	store   *store.Store
+	notify  *Notifier
+	log     *slog.Logger
+	metrics *Metrics
+
+	results chan result
+	// Run's state.
+	cursor   int64 // every event ≤ cursor is delivered, skipped or parked
+	readPos  int64 // events ≤ readPos have been read
+	order    []int64
+	done     map[int64]bool
+	open     int // entries of order not yet done
+	threads  map[string]*thread
+	runnable []*thread
+	delayed  delayHeap
+	poisoned map[string]string // thread → the dead letter it waits behind
+	sending  int
+	paused   bool
+	sum      *summarizer
+	progress store.Progress
+	dirty    bool
+}
+
+type item struct {
+	doc       erp.Document
+	seqs      []int64
+	thread    string
+	attempts  int
+	throttles int
+	first     time.Time
+	notBefore time.Time
+	replay    bool // a dead letter asked to be re-delivered
+	periodKey string
+	part      int
+}
+
+type thread struct {
+	key  string
+	q    []*item
+	busy bool
+	// queued is set while the thread sits in runnable or delayed.
+	queued bool
+}
+
+type result struct {
+	batch []*item
+	errs  []error
+}
+
+// NewERPDestination returns a destination; Run starts it.
+func NewERPDestination(cfg ERPConfig, st *store.Store, n *Notifier, m *Metrics, log *slog.Logger) *ERPDestination {
+	cfg.defaults()
+	return &ERPDestination{cfg: cfg, store: st, notify: n, metrics: m, log: log.With("destination", cfg.Name),
+		results: make(chan result, 64)}
+}
+
+// Name returns the destination's name.
+func (d *ERPDestination) Name() string { return d.cfg.Name }
+
+func (d *ERPDestination) reset(ctx context.Context, cursor int64) error {
+	d.cursor, d.readPos = cursor, cursor
+	d.order, d.done, d.open = nil, map[int64]bool{}, 0
+	d.threads, d.runnable, d.delayed = map[string]*thread{}, nil, nil
+	d.progress = store.Progress{Destination: d.cfg.Name, Cursor: cursor}
+	parked, err := d.store.ParkedThreads(ctx, d.cfg.Name)
+	if err != nil {
+		return err
+	}
+	d.poisoned = parked
+	if d.cfg.Mode == Summary {
+		d.sum = newSummarizer(d)
+	}
+	return nil
+}
+
+// Run delivers until ctx ends.
+func (d *ERPDestination) Run(ctx context.Context) error {
+	cursor, err := d.store.Cursor(ctx, d.cfg.Name)
+	if err != nil {
+		return err
+	}
+	if err := d.reset(ctx, cursor); err != nil {
+		return err
+	}
+	d.log.Info("destination started", "cursor", cursor, "mode", d.cfg.Mode)
+	flush := time.NewTicker(d.cfg.Flush)
+	defer flush.Stop()
+	control := time.NewTicker(time.Second)
+	defer control.Stop()
+	if err := d.control(ctx); err != nil {
+		d.log.Warn("read destination state", "err", err)
+	}
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		wake := d.notify.Wait()
+		if !d.paused {
+			if err := d.fill(ctx); err != nil && ctx.Err() == nil {
+				d.log.Warn("read log", "err", err)
+			}
+			if d.sum != nil {
+				d.sum.closeDue(time.Now())
+			}
+			d.dispatch(ctx)
+		}
+		due := time.Hour
+		if next, ok := d.nextDue(); ok {
+			due = max(time.Until(next), time.Millisecond)
+		}
+		if d.sum != nil {
+			due = min(due, time.Second) // periods close by the clock
+		}
+		timer.Reset(due)
+		select {
+		case <-ctx.Done():
+			d.drain()
+			d.save(context.WithoutCancel(ctx))
+			return nil
+		case r := <-d.results:
+			d.handle(r)
+			d.drainReady()
+		case <-wake:
+		case <-timer.C:
+		case <-flush.C:
+			d.save(ctx)
+		case <-control.C:
+			if err := d.control(ctx); err != nil && ctx.Err() == nil {
+				d.log.Warn("read destination state", "err", err)
+			}
+			d.observeLag(ctx)
+		}
+	}
+}
+
+// drainReady handles results that are already waiting, so one wake-up
+// absorbs a burst of completions.
+func (d *ERPDestination) drainReady() {
+	for {
+		select {
+		case r := <-d.results:
+			d.handle(r)
+		default:
+			return
+		}
+	}
+}
+
+// drain waits for requests in flight at shutdown, so their outcome is
+// recorded (a lost outcome would only mean a harmless redelivery).
+func (d *ERPDestination) drain() {
+	deadline := time.After(d.cfg.Timeout)
+	for d.sending > 0 {
+		select {
+		case r := <-d.results:
+			d.handle(r)
+		case <-deadline:
+			return
+		}
+	}
+}
+
+// control applies what operators asked: pause, resume, rewind, replay.
+func (d *ERPDestination) control(ctx context.Context) error {
+	st, err := d.store.GetDestinationState(ctx, d.cfg.Name)
+	if err != nil {
+		return err
+	}
+	if st.Paused != d.paused {
+		d.paused = st.Paused
+		d.log.Info("destination paused or resumed", "paused", d.paused)
+	}
+	if st.ReplayFrom >= 0 && d.sending == 0 {
+		d.save(ctx)
+		if err := d.store.SetCursor(ctx, d.cfg.Name, st.ReplayFrom); err != nil {
+			return err
+		}
+		if err := d.store.RequestRewind(ctx, d.cfg.Name, -1); err != nil {
+			return err
+		}
+		d.log.Info("destination rewound: re-delivering from the log", "from", st.ReplayFrom)
+		if err := d.reset(ctx, st.ReplayFrom); err != nil {
+			return err
+		}
+	}
+	replays, err := d.store.DeadLetters(ctx, d.cfg.Name, store.DeadReplay, 1000)
+	if err != nil {
+		return err
+	}
+	for _, dl := range replays {
+		var doc erp.Document
+		if err := json.Unmarshal([]byte(dl.Document), &doc); err != nil {
+			d.log.Error("dead letter does not decode; leaving it parked", "external_id", dl.ExternalID, "err", err)
+			continue
+		}
+		if d.poisoned[dl.Thread] == dl.ExternalID {
+			delete(d.poisoned, dl.Thread)
+		}
+		if d.queuedForReplay(dl.ExternalID) {
+			continue
+		}
+		d.enqueue(&item{doc: doc, thread: dl.Thread, replay: true, first: time.Now()})
+	}
+	return nil
+}
+
+func (d *ERPDestination) queuedForReplay(id string) bool {
+	for _, t := range d.threads {
+		for _, it := range t.q {
+			if it.replay && it.doc.ExternalID == id {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// fill reads events after readPos until the window is full.
+func (d *ERPDestination) fill(ctx context.Context) error {
+	for d.open < d.cfg.Window {
+		evs, err := d.store.EventsAfter(ctx, d.readPos, min(1000, d.cfg.Window))
+		if err != nil {
+			return err
+		}
+		if len(evs) == 0 {
+			d.advance()
+			return nil
+		}
+		var voidTargets []string
+		for _, st := range evs {
+			if v, ok := st.Event.Body.(*event.Void); ok {
+				voidTargets = append(voidTargets, v.VoidedEventID)
+			}
+		}
+		targets := map[string]*store.Stored{}
+		if len(voidTargets) > 0 {
+			if targets, err = d.store.EventsByID(ctx, voidTargets); err != nil {
+				return err
+			}
+		}
+		lookup := func(id string) *event.Event {
+			if t := targets[id]; t != nil {
+				return t.Event
+			}
+			return nil
+		}
+		var summarized map[string]bool
+		if d.sum != nil {
+			ids := make([]string, len(evs))
+			for i, st := range evs {
+				ids[i] = st.Event.ID
+			}
+			if summarized, err = d.store.Summarized(ctx, d.cfg.Name, ids); err != nil {
+				return err
+			}
+		}
+		for _, st := range evs {
+			d.readPos = st.Seq
+			if summarized[st.Event.ID] {
+				d.skip(st.Seq) // already carried by a delivered summary
+				continue
+			}
+			d.take(st, lookup)
+		}
+		d.advance()
+	}
+	return nil
+}
+
+// take turns one event into work, or marks it done when this destination
+// posts nothing for it.
+func (d *ERPDestination) take(st *store.Stored, lookup func(string) *event.Event) {
+	e := st.Event
+	if (d.cfg.Types != nil && !d.cfg.Types[e.Type]) || (d.cfg.Locations != nil && !d.cfg.Locations[e.Location]) {
+		d.skip(st.Seq)
+		return
+	}
+	doc, ok, err := erp.Detail(e, lookup)
+	if err == nil && ok && d.sum != nil && d.sum.takes(doc) {
+		d.track(st.Seq)
+		d.sum.add(st, doc)
+		return
+	}
+	if err != nil {
+		// A void of an event the log does not hold can never be posted.
+		d.track(st.Seq)
+		d.park(&item{doc: erp.Document{ExternalID: e.ID, Kind: erp.CashRefund, EventIDs: []string{e.ID}}, seqs: []int64{st.Seq},
+			thread: erp.Thread(e), first: time.Now()}, erp.Permanent, err.Error())
+		return
+	}
+	if !ok {
+		d.skip(st.Seq)
+		return
+	}
+	d.track(st.Seq)
+	d.enqueue(&item{doc: *doc, seqs: []int64{st.Seq}, thread: erp.Thread(e), first: time.Now()})
+}
+
+// track adds an unfinished event to the cursor's order.
+func (d *ERPDestination) track(seq int64) {
+	d.order = append(d.order, seq)
+	d.open++
+}
+
+// skip adds an event this destination has nothing to do for.
+func (d *ERPDestination) skip(seq int64) {
+	d.order = append(d.order, seq)
+	d.done[seq] = true
+}
+
+// finish marks events done.
+func (d *ERPDestination) finish(seqs []int64) {
+	for _, s := range seqs {
+		if !d.done[s] {
+			d.done[s] = true
+			d.open--
+		}
+	}
+}
+
+// enqueue adds an item to its thread; a thread waiting behind a dead letter
+// parks it at once.
+func (d *ERPDestination) enqueue(it *item) {
+	if x, ok := d.poisoned[it.thread]; ok && !it.replay {
+		d.park(it, erp.Permanent, "waiting behind dead letter "+x+" of the same document; replay that first")
+		return
+	}
+	t := d.threads[it.thread]
+	if t == nil {
+		t = &thread{key: it.thread}
+		d.threads[it.thread] = t
+	}
+	t.q = append(t.q, it)
+	if len(t.q) == 1 && !t.busy {
+		d.schedule(t)
+	}
+}
+
+func (d *ERPDestination) schedule(t *thread) {
+	if t.queued || t.busy || len(t.q) == 0 {
+		return
+	}
+	t.queued = true
+	if nb := t.q[0].notBefore; time.Now().Before(nb) {
+		heap.Push(&d.delayed, delayed{at: nb, t: t})
+		return
+	}
+	d.runnable = append(d.runnable, t)
+}
+
+func (d *ERPDestination) nextDue() (time.Time, bool) {
+	if len(d.delayed) == 0 {
+		return time.Time{}, false
+	}
+	return d.delayed[0].at, true
+}
+
+// dispatch sends ready heads, batched by kind, while the governor has room
+// (senders beyond its ceiling would only queue in it).
+func (d *ERPDestination) dispatch(ctx context.Context) {
+	now := time.Now()
+	for len(d.delayed) > 0 && !d.delayed[0].at.After(now) {
+		x := heap.Pop(&d.delayed).(delayed)
+		d.runnable = append(d.runnable, x.t)
+	}
+	limit := d.cfg.Governor.Stats().Ceiling + 2
+	maxBatch := max(d.cfg.Connector.MaxBatch(), 1)
+	for len(d.runnable) > 0 && d.sending < limit {
+		var batch []*item
+		kind := d.runnable[0].q[0].doc.Kind
+		rest := d.runnable[:0]
+		for _, t := range d.runnable {
+			if len(batch) < maxBatch && t.q[0].doc.Kind == kind {
+				t.queued, t.busy = false, true
+				batch = append(batch, t.q[0])
+				continue
+			}
+			rest = append(rest, t)
+		}
+		d.runnable = rest
+		d.send(ctx, batch)
+	}
+}
+
+func (d *ERPDestination) send(ctx context.Context, batch []*item) {
+	d.sending++
+	lane := batch[0].doc.Lane()
+	docs := make([]erp.Document, len(batch))
+	for i, it := range batch {
+		docs[i] = it.doc
+	}
+	go func() {
+		permit, err := d.cfg.Governor.Acquire(ctx, lane)
+		if err != nil {
+			d.results <- result{batch: batch, errs: repeat(erp.Retryable(err), len(batch))}
+			return
+		}
+		cctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
+		errs, callErr := d.cfg.Connector.Post(cctx, docs)
+		cancel()
+		if callErr == nil && len(errs) != len(docs) {
+			callErr = erp.Retryable(fmt.Errorf("connector answered %d results for %d documents", len(errs), len(docs)))
+		}
+		if callErr != nil {
+			errs = repeat(callErr, len(docs))
+		}
+		outcome, after := Done, time.Duration(0)
+		for _, e := range errs {
+			if e == nil {
+				continue
+			}
+			switch c, ra := erp.Classify(e); c {
+			case erp.RateLimited:
+				outcome, after = Overloaded, max(after, ra)
+			case erp.Retry:
+				if outcome == Done && callErr != nil {
+					outcome = Failed
+				}
+			}
+		}
+		permit.Release(outcome, after)
+		d.results <- result{batch: batch, errs: errs}
+	}()
+}
+
+func repeat(err error, n int) []error {
+	out := make([]error, n)
+	for i := range out {
+		out[i] = err
+	}
+	return out
+}
+
+// handle records the outcome of one call.
+func (d *ERPDestination) handle(r result) {
+	d.sending--
+	now := time.Now()
+	for i, it := range r.batch {
+		t := d.threads[it.thread]
+		t.busy = false
+		err := r.errs[i]
+		if err == nil {
+			d.metrics.Deliveries.WithLabelValues(d.cfg.Name, "ok").Inc()
+			d.delivered(it)
+			d.pop(t)
+			continue
+		}
+		class, after := erp.Classify(err)
+		d.metrics.Deliveries.WithLabelValues(d.cfg.Name, class.String()).Inc()
+		if class == erp.RateLimited {
+			it.throttles++
+			if it.throttles < maxThrottles {
+				it.notBefore = now.Add(after)
+				d.schedule(t)
+				continue
+			}
+			class = erp.Retry
+		}
+		if class == erp.Retry {
+			it.attempts++
+			if it.attempts < d.cfg.Retry.Attempts && now.Sub(it.first) < d.cfg.Retry.MaxAge {
+				wait := d.cfg.Retry.Backoff.Delay(it.attempts - 1)
+				if after > 0 {
+					wait = min(after, d.cfg.Retry.Backoff.Max)
+				}
+				it.notBefore = now.Add(wait)
+				d.log.Debug("will retry", "external_id", it.doc.ExternalID, "attempt", it.attempts, "in", wait, "err", err)
+				d.schedule(t)
+				continue
+			}
+		} else {
+			it.attempts++
+		}
+		d.pop(t)
+		d.park(it, class, err.Error())
+		// The rest of the thread waits behind the dead letter.
+		d.poisoned[it.thread] = it.doc.ExternalID
+		for _, later := range t.q {
+			d.park(later, erp.Permanent, "waiting behind dead letter "+it.doc.ExternalID+" of the same document; replay that first")
+		}
+		t.q = nil
+	}
+	d.advance()
+}
+
+func (d *ERPDestination) pop(t *thread) {
+	t.q = t.q[1:]
+	if len(t.q) == 0 {
+		delete(d.threads, t.key)
+		return
+	}
+	d.schedule(t)
+}
+
+func (d *ERPDestination) delivered(it *item) {
+	d.finish(it.seqs)
+	seq := int64(0)
+	for _, s := range it.seqs {
+		seq = max(seq, s)
+	}
+	del := store.Delivered{ExternalID: it.doc.ExternalID, Kind: string(it.doc.Kind), Seq: seq, Events: len(it.doc.EventIDs)}
+	if it.doc.Kind == erp.Summary {
+		del.SummaryEvents, del.PeriodKey, del.Part = it.doc.EventIDs, it.periodKey, it.part
+	}
+	d.progress.Delivered = append(d.progress.Delivered, del)
+	if it.replay {
+		d.progress.Resolved = append(d.progress.Resolved, it.doc.ExternalID)
+	}
+	d.dirty = true
+}
+
+// park records a dead letter and finishes the item's events.
+func (d *ERPDestination) park(it *item, class erp.Class, msg string) {
+	d.finish(it.seqs)
+	doc, _ := json.Marshal(it.doc)
+	seq := int64(0)
+	for _, s := range it.seqs {
+		seq = max(seq, s)
+	}
+	now := time.Now().UTC()
+	first := it.first
+	if first.IsZero() {
+		first = now
+	}
+	d.progress.Dead = append(d.progress.Dead, store.DeadLetter{Destination: d.cfg.Name, ExternalID: it.doc.ExternalID,
+		Thread: it.thread, Seq: seq, Kind: string(it.doc.Kind), Attempts: max(it.attempts, 1), Class: class.String(), Error: msg,
+		FirstFailed: first, LastFailed: now, Document: string(doc)})
+	d.metrics.Deliveries.WithLabelValues(d.cfg.Name, "dead_letter").Inc()
+	d.log.Warn("parked as a dead letter", "external_id", it.doc.ExternalID, "class", class.String(), "err", msg)
+	d.dirty = true
+}
+
+// advance moves the cursor over every finished event at its front.
+func (d *ERPDestination) advance() {
+	i := 0
+	for i < len(d.order) && d.done[d.order[i]] {
+		delete(d.done, d.order[i])
+		d.cursor = d.order[i]
+		i++
+	}
+	d.order = d.order[i:]
+	if len(d.order) == 0 && d.cursor < d.readPos {
+		d.cursor = d.readPos
+	}
+	if d.cursor != d.progress.Cursor {
+		d.progress.Cursor = d.cursor
+		d.dirty = true
+	}
+}
+
+func (d *ERPDestination) save(ctx context.Context) {
+	if !d.dirty {
+		return
+	}
+	if err := d.store.SaveProgress(ctx, d.progress); err != nil {
+		d.log.Warn("save progress; will retry", "err", err)
+		return
+	}
+	d.progress = store.Progress{Destination: d.cfg.Name, Cursor: d.cursor}
+	d.dirty = false
+}
+
+func (d *ERPDestination) observeLag(ctx context.Context) {
+	head, err := d.store.Head(ctx)
+	if err != nil {
+		return
+	}
+	lag := max(head-d.cursor, 0)
+	d.metrics.LagEvents.WithLabelValues(d.cfg.Name).Set(float64(lag))
+	secs := 0.0
+	if lag > 0 {
+		if at, err := d.store.OldestAfter(ctx, d.cursor); err == nil && !at.IsZero() {
+			secs = time.Since(at).Seconds()
+		}
+	}
+	d.metrics.LagSeconds.WithLabelValues(d.cfg.Name).Set(secs)
+}
+
+type delayed struct {
+	at time.Time
+	t  *thread
+}
+
+type delayHeap []delayed
+
+func (h delayHeap) Len() int           { return len(h) }
+func (h delayHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h delayHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *delayHeap) Push(x any)        { *h = append(*h, x.(delayed)) }
+func (h *delayHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
