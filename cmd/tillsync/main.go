@@ -24,6 +24,11 @@ Usage:
   tillsync edge   --config edge.yaml           run the agent in one store
   tillsync bench  ingest [--json]              measure intake against raw database loops
   tillsync token                               make a store token and the hash the hub config needs
+  tillsync deadletters --config hub.yaml       list what ERP destinations gave up on, with the ERP's error
+  tillsync replay --config hub.yaml --destination NAME (--dead-letters | --from SEQ)
+                                               re-deliver dead letters, or the log from a position
+  tillsync destination --config hub.yaml pause|resume NAME
+  tillsync erp kinds                           the ERP connectors and their settings
   tillsync version
 
 Run 'tillsync <command> -h' for a command's flags.
@@ -70,6 +75,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runBench(ctx, rest, stdout, stderr)
 	case "token":
 		return runToken(rest, stdout)
+	case "replay":
+		return runReplay(ctx, rest, stdout, stderr)
+	case "deadletters":
+		return runDeadLetters(ctx, rest, stdout, stderr)
+	case "destination":
+		return runDestination(ctx, rest, stdout, stderr)
+	case "erp":
+		if len(rest) == 1 && rest[0] == "kinds" {
+			return runERPKinds(stdout)
+		}
+		return errors.New("usage: tillsync erp kinds")
 	case "version":
 		fmt.Fprintln(stdout, "tillsync", version)
 		return nil

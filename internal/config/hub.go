@@ -3,6 +3,7 @@ package config
 import (
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/tillsync/tillsync/internal/event"
@@ -18,9 +19,17 @@ type Hub struct {
 	Sources  []Source  `yaml:"sources"`
 	Channels []Channel `yaml:"channels"`
 	Webhooks []Webhook `yaml:"webhooks"`
+	// ERPAccounts are ERP logins; each has one governor shared by every
+	// destination that posts through it.
+	ERPAccounts  []ERPAccount     `yaml:"erp_accounts"`
+	Destinations []ERPDestination `yaml:"destinations"`
 	Commit   Commit    `yaml:"commit"`
 	Limits   Limits    `yaml:"limits"`
 	Log      Log       `yaml:"log"`
+	// AdminTokenSHA256 is the hash of the operators' bearer token for the
+	// API's actions (pause, resume, replay). Empty: actions only through
+	// the CLI on the hub's machine.
+	AdminTokenSHA256 string `yaml:"admin_token_sha256"`
 }
 
 // Store is a location that may send events, with the SHA-256 of its token.
@@ -67,6 +76,54 @@ type Webhook struct {
 
 // SigningSecret resolves the webhook's secret.
 func (w Webhook) SigningSecret() string { return secret(w.Secret, w.SecretEnv) }
+
+// ERPAccount is one ERP login and its limits.
+type ERPAccount struct {
+	Name string `yaml:"name"`
+	// Kind is the connector: netsuite, sap, odoo, erpnext or webhook.
+	Kind string `yaml:"kind"`
+	// Settings are the connector's fields (see `tillsync erp kinds`).
+	// A secret field is given as NAME_env: the environment variable that
+	// holds it.
+	Settings map[string]string `yaml:"settings"`
+	// Concurrency is the most requests in flight for the account, shared
+	// by every integration (NetSuite: 5–20 by tier plus 10 per SuiteCloud
+	// Plus licence). Leave it for the others: set what tillsync may use.
+	Concurrency int `yaml:"concurrency"`
+	// RatePerSecond caps request starts (0: no cap).
+	RatePerSecond float64 `yaml:"rate_per_second"`
+	// ReadLimits asks the ERP for its concurrency limit at start (NetSuite
+	// governanceLimits); Concurrency then caps it.
+	ReadLimits bool `yaml:"read_limits"`
+}
+
+// ERPDestination posts the log to an ERP account.
+type ERPDestination struct {
+	Name    string `yaml:"name"`
+	Account string `yaml:"account"`
+	// Mode is detail (one record per POS document) or summary (periodic
+	// totals per store; stock documents still in detail).
+	Mode     string        `yaml:"mode"`
+	Interval time.Duration `yaml:"interval"`
+	Grace    time.Duration `yaml:"grace"`
+	// Types and Locations filter events (empty: all).
+	Types     []string `yaml:"types"`
+	Locations []string `yaml:"locations"`
+	// Start is where a new destination begins: beginning (the whole log,
+	// the default: nothing is missed) or end (new events only; feed history
+	// later with `tillsync replay --from 0`).
+	Start   string        `yaml:"start"`
+	Retry   Retry         `yaml:"retry"`
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// Retry bounds retries of one document before it is parked.
+type Retry struct {
+	Attempts   int           `yaml:"attempts"`
+	MaxAge     time.Duration `yaml:"max_age"`
+	BackoffMin time.Duration `yaml:"backoff_min"`
+	BackoffMax time.Duration `yaml:"backoff_max"`
+}
 
 // Commit tunes the group committer.
 type Commit struct {
@@ -194,11 +251,69 @@ func (c *Hub) Validate() error {
 			}
 		}
 	}
+	accounts := map[string]bool{}
+	for i, a := range c.ERPAccounts {
+		f := field("erp_accounts", i)
+		switch {
+		case a.Name == "":
+			p.add(f+".name", "is required")
+		case accounts[a.Name]:
+			p.add(f+".name", "%q is listed twice", a.Name)
+		}
+		accounts[a.Name] = true
+		if a.Kind == "" {
+			p.add(f+".kind", "is required: netsuite, sap, odoo, erpnext or webhook")
+		}
+		if a.Concurrency < 0 {
+			p.add(f+".concurrency", "must not be negative")
+		}
+		if a.RatePerSecond < 0 {
+			p.add(f+".rate_per_second", "must not be negative")
+		}
+	}
+	dests := map[string]bool{}
+	for i, d := range c.Destinations {
+		f := field("destinations", i)
+		switch {
+		case d.Name == "":
+			p.add(f+".name", "is required")
+		case dests[d.Name]:
+			p.add(f+".name", "%q is listed twice", d.Name)
+		}
+		dests[d.Name] = true
+		if !accounts[d.Account] {
+			p.add(f+".account", "%q is not an account under erp_accounts", d.Account)
+		}
+		switch d.Mode {
+		case "", "detail", "summary":
+		default:
+			p.add(f+".mode", "%q: use detail or summary", d.Mode)
+		}
+		switch d.Start {
+		case "", "beginning", "end":
+		default:
+			p.add(f+".start", "%q: use beginning or end", d.Start)
+		}
+		if d.Interval < 0 || (d.Interval > 0 && d.Interval < time.Minute && d.Mode == "summary") {
+			p.add(f+".interval", "is %s; summaries need at least 1m", d.Interval)
+		}
+		for _, t := range d.Types {
+			if !knownType(t) {
+				p.add(f+".types", "%q is not an event type (%v)", t, event.Types)
+			}
+		}
+		if d.Retry.Attempts < 0 || d.Retry.MaxAge < 0 || d.Retry.BackoffMin < 0 || d.Retry.BackoffMax < 0 {
+			p.add(f+".retry", "values must not be negative")
+		}
+	}
 	if c.Commit.Linger < 0 || c.Commit.Linger > time.Second {
 		p.add("commit.linger", "is %s; use 0 to 1s (a millisecond or two is right)", c.Commit.Linger)
 	}
 	if c.Commit.MaxBatch < 0 {
 		p.add("commit.max_batch", "must not be negative")
+	}
+	if c.AdminTokenSHA256 != "" && !isHexSHA256(c.AdminTokenSHA256) {
+		p.add("admin_token_sha256", "must be 64 hex digits: run `tillsync token` and paste the hash it prints")
 	}
 	checkLog(&p, c.Log)
 	return p.Err("hub")
@@ -231,3 +346,26 @@ func isHexSHA256(s string) bool {
 }
 
 func field(list string, i int) string { return list + "[" + itoa(i) + "]" }
+
+func knownType(t string) bool {
+	for _, k := range event.Types {
+		if string(k) == t {
+			return true
+		}
+	}
+	return false
+}
+
+// Resolve returns an account's settings with secrets read from the
+// environment: a field NAME given as NAME_env is looked up there.
+func (a ERPAccount) Resolve() map[string]string {
+	out := make(map[string]string, len(a.Settings))
+	for k, v := range a.Settings {
+		if name, ok := strings.CutSuffix(k, "_env"); ok {
+			out[name] = os.Getenv(v)
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/tillsync/tillsync/internal/erp"
@@ -85,6 +86,9 @@ func (c *ERPConfig) defaults() {
 	}
 }
 
+// blockedRetry is how often a misconfigured destination tries again.
+const blockedRetry = 30 * time.Second
+
 // maxThrottles is how often one document may be refused for load before
 // refusals count against its retry budget: an ERP that never has room is
 // an outage, and must end in the dead-letter queue, not a silent stall.
@@ -116,6 +120,13 @@ type ERPDestination struct {
 	poisoned map[string]string // thread → the dead letter it waits behind
 	sending  int
 	paused   bool
+	// blocked is why the ERP refuses tillsync itself (credentials, …),
+	// until a post succeeds again.
+	blocked string
+	probeAt time.Time
+	// status is a copy of the state for other goroutines.
+	statusMu sync.Mutex
+	status   Status
 	sum      *summarizer
 	progress store.Progress
 	dirty    bool
@@ -203,12 +214,13 @@ func (d *ERPDestination) Run(ctx context.Context) error {
 			}
 			d.dispatch(ctx)
 		}
+		d.publishStatus()
 		due := time.Hour
 		if next, ok := d.nextDue(); ok {
 			due = max(time.Until(next), time.Millisecond)
 		}
-		if d.sum != nil {
-			due = min(due, time.Second) // periods close by the clock
+		if d.sum != nil || d.blocked != "" {
+			due = min(due, time.Second) // periods close and probes start by the clock
 		}
 		timer.Reset(due)
 		select {
@@ -463,6 +475,14 @@ func (d *ERPDestination) dispatch(ctx context.Context) {
 		d.runnable = append(d.runnable, x.t)
 	}
 	limit := d.cfg.Governor.Stats().Ceiling + 2
+	if d.blocked != "" {
+		// While the ERP refuses tillsync, one probe at a time.
+		if now.Before(d.probeAt) || d.sending > 0 {
+			return
+		}
+		d.probeAt = now.Add(blockedRetry)
+		limit = 1
+	}
 	maxBatch := max(d.cfg.Connector.MaxBatch(), 1)
 	for len(d.runnable) > 0 && d.sending < limit {
 		var batch []*item
@@ -539,6 +559,10 @@ func (d *ERPDestination) handle(r result) {
 		t.busy = false
 		err := r.errs[i]
 		if err == nil {
+			if d.blocked != "" {
+				d.log.Info("the ERP accepts postings again", "was", d.blocked)
+				d.setBlocked("")
+			}
 			d.metrics.Deliveries.WithLabelValues(d.cfg.Name, "ok").Inc()
 			d.delivered(it)
 			d.pop(t)
@@ -546,6 +570,17 @@ func (d *ERPDestination) handle(r result) {
 		}
 		class, after := erp.Classify(err)
 		d.metrics.Deliveries.WithLabelValues(d.cfg.Name, class.String()).Inc()
+		if class == erp.Misconfigured {
+			// Nothing can succeed until an operator fixes the setup: hold
+			// the document (no budget spent, nothing parked) and retry the
+			// account now and then.
+			if d.blocked != err.Error() {
+				d.log.Error("the ERP refuses tillsync; holding every document until the configuration is fixed", "err", err)
+				d.setBlocked(err.Error())
+			}
+			d.schedule(t)
+			continue
+		}
 		if class == erp.RateLimited {
 			it.throttles++
 			if it.throttles < maxThrottles {
@@ -691,4 +726,35 @@ func (h *delayHeap) Pop() any {
 	x := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return x
+}
+
+func (d *ERPDestination) setBlocked(why string) {
+	d.statusMu.Lock()
+	d.blocked = why
+	d.statusMu.Unlock()
+}
+
+// Status is a destination's state for the API and the dashboard.
+type Status struct {
+	Name    string `json:"name"`
+	Mode    Mode   `json:"mode"`
+	Cursor  int64  `json:"cursor"`
+	Paused  bool   `json:"paused"`
+	Blocked string `json:"blocked,omitempty"`
+	Sending int    `json:"requests_in_flight"`
+	Open    int    `json:"documents_open"`
+}
+
+// Status returns the destination's current state.
+func (d *ERPDestination) Status() Status {
+	d.statusMu.Lock()
+	defer d.statusMu.Unlock()
+	return d.status
+}
+
+func (d *ERPDestination) publishStatus() {
+	d.statusMu.Lock()
+	d.status = Status{Name: d.cfg.Name, Mode: d.cfg.Mode, Cursor: d.cursor, Paused: d.paused, Blocked: d.blocked,
+		Sending: d.sending, Open: d.open}
+	d.statusMu.Unlock()
 }

@@ -21,6 +21,11 @@ const (
 	// Permanent: the ERP will never accept this as it is (validation,
 	// unknown record, bad reference); it goes to the dead-letter queue.
 	Permanent
+	// Misconfigured: the ERP refuses tillsync itself (credentials, account,
+	// permissions, an unknown record type or URL): no document can succeed
+	// until an operator fixes the configuration. The destination holds
+	// everything — nothing is dead-lettered — and says why.
+	Misconfigured
 )
 
 func (c Class) String() string {
@@ -29,6 +34,8 @@ func (c Class) String() string {
 		return "retry"
 	case RateLimited:
 		return "rate_limited"
+	case Misconfigured:
+		return "misconfigured"
 	}
 	return "permanent"
 }

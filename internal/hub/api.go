@@ -90,6 +90,7 @@ func (h *Hub) routes() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "log_head": head})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(h.reg, promhttp.HandlerOpts{}))
+	h.destinationRoutes(mux)
 	return mux
 }
 

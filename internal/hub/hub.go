@@ -33,6 +33,8 @@ type Hub struct {
 	notify    *destination.Notifier
 	channels  []availability.Channel
 	webhooks  []*webhook.Destination
+	accounts  map[string]*account
+	erps      []*destination.ERPDestination
 	reg       *prometheus.Registry
 	m         *metrics
 	stores    map[string]config.Store
@@ -91,6 +93,10 @@ func New(ctx context.Context, cfg config.Hub, log *slog.Logger) (*Hub, error) {
 		h.webhooks = append(h.webhooks, webhook.New(webhook.Config{
 			Name: w.Name, URL: w.URL, Secret: []byte(w.SigningSecret()), Channels: chs, Timeout: w.Timeout,
 		}, st, h.notify, client, dm, log))
+	}
+	if err := h.buildERP(dm); err != nil {
+		_ = st.Close()
+		return nil, err
 	}
 	saved, err := st.Stores(ctx)
 	if err != nil {
@@ -204,6 +210,18 @@ func (h *Hub) Serve(ctx context.Context, ln net.Listener) error {
 	})
 	for _, w := range h.webhooks {
 		wg.Go(func() { _ = w.Run(workCtx) })
+	}
+	if err := h.startERP(workCtx); err != nil {
+		stopWork()
+		wg.Wait()
+		return err
+	}
+	for _, d := range h.erps {
+		wg.Go(func() {
+			if err := d.Run(workCtx); err != nil {
+				h.log.Error("destination stopped", "destination", d.Name(), "err", err)
+			}
+		})
 	}
 	srv := &http.Server{Handler: h.handler, ReadHeaderTimeout: 10 * time.Second}
 	srv.RegisterOnShutdown(h.stopOnce)

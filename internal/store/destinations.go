@@ -274,3 +274,13 @@ func (s *Store) Summarized(ctx context.Context, destination string, ids []string
 	}
 	return out, nil
 }
+
+// CountDeadLetters counts a destination's dead letters in a state.
+func (s *Store) CountDeadLetters(ctx context.Context, destination, state string) (int64, error) {
+	var n int64
+	err := s.r.QueryRowContext(ctx, s.rebind(`SELECT COUNT(*) FROM dead_letters WHERE destination = ? AND state = ?`), destination, state).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: count dead letters: %w", err)
+	}
+	return n, nil
+}

@@ -319,3 +319,12 @@ func (s *Store) CountDuplicates(ctx context.Context) (int64, error) {
 	}
 	return ids + seqs, nil
 }
+
+// HasCursor reports whether a destination has a cursor yet.
+func (s *Store) HasCursor(ctx context.Context, name string) (bool, error) {
+	var n int
+	if err := s.r.QueryRowContext(ctx, s.rebind(`SELECT COUNT(*) FROM cursors WHERE name = ?`), name).Scan(&n); err != nil {
+		return false, fmt.Errorf("store: read cursor %s: %w", name, err)
+	}
+	return n > 0, nil
+}
