@@ -120,6 +120,7 @@ type ERPDestination struct {
 	poisoned map[string]string // thread → the dead letter it waits behind
 	sending  int
 	paused   bool
+	more     bool // the last fill stopped at a full window
 	// blocked is why the ERP refuses tillsync itself (credentials, …),
 	// until a post succeeds again.
 	blocked string
@@ -203,11 +204,16 @@ func (d *ERPDestination) Run(ctx context.Context) error {
 	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	needFill := true
 	for {
 		wake := d.notify.Wait()
 		if !d.paused {
-			if err := d.fill(ctx); err != nil && ctx.Err() == nil {
-				d.log.Warn("read log", "err", err)
+			if needFill || (d.more && d.open < d.cfg.Window/2) {
+				needFill = false
+				if err := d.fill(ctx); err != nil && ctx.Err() == nil {
+					d.log.Warn("read log", "err", err)
+					needFill = true
+				}
 			}
 			if d.sum != nil {
 				d.sum.closeDue(time.Now())
@@ -232,10 +238,12 @@ func (d *ERPDestination) Run(ctx context.Context) error {
 			d.handle(r)
 			d.drainReady()
 		case <-wake:
+			needFill = true
 		case <-timer.C:
 		case <-flush.C:
 			d.save(ctx)
 		case <-control.C:
+			needFill = true
 			if err := d.control(ctx); err != nil && ctx.Err() == nil {
 				d.log.Warn("read destination state", "err", err)
 			}
@@ -326,14 +334,17 @@ func (d *ERPDestination) queuedForReplay(id string) bool {
 	return false
 }
 
-// fill reads events after readPos until the window is full.
+// fill reads events after readPos until the window is full (more is then
+// set: there may be events left to read) or the log ends.
 func (d *ERPDestination) fill(ctx context.Context) error {
+	d.more = true
 	for d.open < d.cfg.Window {
 		evs, err := d.store.EventsAfter(ctx, d.readPos, min(1000, d.cfg.Window))
 		if err != nil {
 			return err
 		}
 		if len(evs) == 0 {
+			d.more = false
 			d.advance()
 			return nil
 		}
@@ -605,14 +616,16 @@ func (d *ERPDestination) handle(r result) {
 		} else {
 			it.attempts++
 		}
-		d.pop(t)
+		// Park it; the rest of its thread waits behind it, as dead letters
+		// too, so a replay re-delivers them in order.
+		rest := t.q[1:]
+		t.q = nil
+		delete(d.threads, t.key)
 		d.park(it, class, err.Error())
-		// The rest of the thread waits behind the dead letter.
 		d.poisoned[it.thread] = it.doc.ExternalID
-		for _, later := range t.q {
+		for _, later := range rest {
 			d.park(later, erp.Permanent, "waiting behind dead letter "+it.doc.ExternalID+" of the same document; replay that first")
 		}
-		t.q = nil
 	}
 	d.advance()
 }
