@@ -33,6 +33,8 @@ import (
 	"github.com/tillsync/tillsync/internal/event"
 	"github.com/tillsync/tillsync/internal/hub"
 	"github.com/tillsync/tillsync/internal/intake"
+	"github.com/tillsync/tillsync/internal/sim/erpsim"
+	nssim "github.com/tillsync/tillsync/internal/sim/erpsim/netsuite"
 	"github.com/tillsync/tillsync/internal/sim/link"
 	"github.com/tillsync/tillsync/internal/sim/pos"
 	"github.com/tillsync/tillsync/internal/sim/shop"
@@ -102,11 +104,21 @@ type Summary struct {
 	WebhookDeliveries    int64   `json:"webhook_deliveries"`
 	WebhookBadSignatures int64   `json:"webhook_bad_signatures"`
 	OrdersPlaced         int64   `json:"orders_placed"`
+	// The simulated NetSuite: records posted, duplicates by the
+	// simulator's own count, dead letters, refusals for load, and the
+	// faults it injected on the way.
+	ERPPosted       int64 `json:"erp_posted"`
+	ERPDuplicates   int64 `json:"erp_duplicates"`
+	ERPDeadLetters  int64 `json:"erp_dead_letters"`
+	ERP429s         int64 `json:"erp_429s"`
+	ERPFaults       int64 `json:"erp_faults_injected"`
+	ERPPeakInFlight int64 `json:"erp_peak_in_flight"`
 }
 
 // OK reports whether the run kept its promises.
 func (s *Summary) OK() bool {
-	return s.EventsLost == 0 && s.Duplicates == 0 && s.LedgerDifferences == 0 && s.WebhookBadSignatures == 0
+	return s.EventsLost == 0 && s.Duplicates == 0 && s.LedgerDifferences == 0 && s.WebhookBadSignatures == 0 &&
+		s.ERPDuplicates == 0
 }
 
 var storeNames = []string{"store-berlin", "store-hamburg", "store-munich", "store-cologne", "store-leipzig", "store-dresden"}
@@ -269,6 +281,16 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	}))
 	defer receiver.Close()
 
+	// A simulated NetSuite account: a concurrency limit of 5 shared with
+	// "other integrations" (tillsync is allowed 6, so the governor has to
+	// learn the real limit from 429s), some latency, and faults — 5xx,
+	// stalls, resets, and records committed whose answer is lost.
+	creds := nssim.DefaultCredentials()
+	ns := nssim.New(erpsim.Options{Latency: 15 * time.Millisecond, Jitter: 10 * time.Millisecond, Concurrency: 5,
+		FaultRate: 0.03, DropRate: 0.02, Stall: 1500 * time.Millisecond, Seed: opt.Seed}, creds)
+	nsServer := httptest.NewServer(ns)
+	defer nsServer.Close()
+
 	// Hub.
 	n := min(opt.Stores, len(storeNames))
 	nodes := make([]*node, n)
@@ -284,6 +306,12 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	hcfg.Sources = []config.Source{{ID: "webshop", TokenSHA256: intake.HashToken(shopToken), Locations: locs}}
 	hcfg.Channels = []config.Channel{{Name: "web", SafetyBuffer: event.Units(1)}, {Name: "store-pickup"}}
 	hcfg.Webhooks = []config.Webhook{{Name: "shop-availability", URL: receiver.URL, Secret: string(secret), Channels: []string{"web"}}}
+	hcfg.ERPAccounts = []config.ERPAccount{{Name: "netsuite", Kind: "netsuite", Concurrency: 6, Settings: map[string]string{
+		"account_id": creds.AccountID, "base_url": nsServer.URL, "consumer_key": creds.ConsumerKey, "consumer_secret": creds.ConsumerSecret,
+		"token_id": creds.TokenID, "token_secret": creds.TokenSecret, "subsidiary": "1", "customer": "1", "adjustment_account": "1",
+	}}}
+	hcfg.Destinations = []config.ERPDestination{{Name: "netsuite-detail", Account: "netsuite", Mode: "detail", Timeout: time.Second,
+		Retry: config.Retry{Attempts: 10, BackoffMin: 50 * time.Millisecond, BackoffMax: time.Second}}}
 	h, err := hub.New(runCtx, hcfg, log.With("process", "hub"))
 	if err != nil {
 		return nil, err
@@ -441,9 +469,42 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
+	// The ERP catches up: its destination's cursor reaches the log's head.
+	for {
+		head, err := h.Store().Head(runCtx)
+		if err != nil {
+			return nil, err
+		}
+		cur, err := h.Store().Cursor(runCtx, "netsuite-detail")
+		if err != nil {
+			return nil, err
+		}
+		if cur >= head {
+			break
+		}
+		if time.Now().After(deadline.Add(60 * time.Second)) {
+			return nil, fmt.Errorf("demo: the ERP destination did not catch up (cursor %d of %d)", cur, head)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	time.Sleep(500 * time.Millisecond) // let the last SSE and webhook deliveries land
 
-	return summarize(runCtx, h, tr, out, n, time.Since(start), &deliveries, &badSigs)
+	s, err := summarize(runCtx, h, tr, out, n, time.Since(start), &deliveries, &badSigs)
+	if err != nil {
+		return nil, err
+	}
+	st := ns.Sim().Stats()
+	docs, _, err := h.Store().DeliveryCounts(runCtx, "netsuite-detail")
+	if err != nil {
+		return nil, err
+	}
+	s.ERPPosted, s.ERPDuplicates, s.ERPPeakInFlight = docs, st.Duplicates, st.PeakConcurrency
+	s.ERP429s = st.Rejections["concurrency"] + st.Rejections["rate"]
+	s.ERPFaults = st.Rejections["fault_5xx"] + st.Rejections["fault_timeout"] + st.Rejections["fault_reset"] + st.Dropped
+	if s.ERPDeadLetters, err = h.Store().CountDeadLetters(runCtx, "netsuite-detail", "parked"); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 func transfersTo(nodes []*node, chans []chan *event.Event, from string) chan<- *event.Event {

@@ -157,6 +157,9 @@ type thread struct {
 type result struct {
 	batch []*item
 	errs  []error
+	// interrupted: Run's context ended during the call, so its failures
+	// are a shutdown, not the ERP's answer.
+	interrupted bool
 }
 
 // NewERPDestination returns a destination; Run starts it.
@@ -312,18 +315,31 @@ func (d *ERPDestination) control(ctx context.Context) error {
 			d.log.Error("dead letter does not decode; leaving it parked", "external_id", dl.ExternalID, "err", err)
 			continue
 		}
-		if d.poisoned[dl.Thread] == dl.ExternalID {
-			delete(d.poisoned, dl.Thread)
-		}
 		if d.queuedForReplay(dl.ExternalID) {
 			continue
+		}
+		if d.poisoned[dl.Thread] == dl.ExternalID {
+			delete(d.poisoned, dl.Thread)
 		}
 		d.enqueue(&item{doc: doc, thread: dl.Thread, replay: true, first: time.Now()})
 	}
 	return nil
 }
 
+// queuedForReplay reports whether a dead letter is being replayed: queued,
+// or already delivered or parked again with the row not yet saved (it still
+// reads replay until the next flush).
 func (d *ERPDestination) queuedForReplay(id string) bool {
+	for _, x := range d.progress.Resolved {
+		if x == id {
+			return true
+		}
+	}
+	for _, dl := range d.progress.Dead {
+		if dl.ExternalID == id {
+			return true
+		}
+	}
 	for _, t := range d.threads {
 		for _, it := range t.q {
 			if it.replay && it.doc.ExternalID == id {
@@ -444,6 +460,12 @@ func (d *ERPDestination) finish(seqs []int64) {
 // parks it at once.
 func (d *ERPDestination) enqueue(it *item) {
 	if x, ok := d.poisoned[it.thread]; ok && !it.replay {
+		if x == it.doc.ExternalID {
+			// The dead letter itself, read again after a rewind: it stays
+			// parked as it was, with the ERP's error, until a replay.
+			d.finish(it.seqs)
+			return
+		}
 		d.park(it, erp.Permanent, "waiting behind dead letter "+x+" of the same document; replay that first")
 		return
 	}
@@ -522,7 +544,7 @@ func (d *ERPDestination) send(ctx context.Context, batch []*item) {
 	go func() {
 		permit, err := d.cfg.Governor.Acquire(ctx, lane)
 		if err != nil {
-			d.results <- result{batch: batch, errs: repeat(erp.Retryable(err), len(batch))}
+			d.results <- result{batch: batch, errs: repeat(erp.Retryable(err), len(batch)), interrupted: true}
 			return
 		}
 		cctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
@@ -549,7 +571,7 @@ func (d *ERPDestination) send(ctx context.Context, batch []*item) {
 			}
 		}
 		permit.Release(outcome, after)
-		d.results <- result{batch: batch, errs: errs}
+		d.results <- result{batch: batch, errs: errs, interrupted: ctx.Err() != nil}
 	}()
 }
 
@@ -580,6 +602,12 @@ func (d *ERPDestination) handle(r result) {
 			continue
 		}
 		class, after := erp.Classify(err)
+		if class == erp.Retry && r.interrupted {
+			// Stopped, not failed: no budget spent, nothing parked; the
+			// document is posted again after a restart.
+			d.schedule(t)
+			continue
+		}
 		d.metrics.Deliveries.WithLabelValues(d.cfg.Name, class.String()).Inc()
 		if class == erp.Misconfigured {
 			// Nothing can succeed until an operator fixes the setup: hold
@@ -595,6 +623,11 @@ func (d *ERPDestination) handle(r result) {
 		if class == erp.RateLimited {
 			it.throttles++
 			if it.throttles < maxThrottles {
+				if after <= 0 {
+					// No Retry-After: back off as after a failure (without
+					// spending the budget) rather than ask again at once.
+					after = d.cfg.Retry.Backoff.Delay(it.throttles - 1)
+				}
 				it.notBefore = now.Add(after)
 				d.schedule(t)
 				continue
@@ -671,7 +704,7 @@ func (d *ERPDestination) park(it *item, class erp.Class, msg string) {
 	}
 	d.progress.Dead = append(d.progress.Dead, store.DeadLetter{Destination: d.cfg.Name, ExternalID: it.doc.ExternalID,
 		Thread: it.thread, Seq: seq, Kind: string(it.doc.Kind), Attempts: max(it.attempts, 1), Class: class.String(), Error: msg,
-		FirstFailed: first, LastFailed: now, Document: string(doc)})
+		FirstFailed: first, LastFailed: now, Document: string(doc), PeriodKey: it.periodKey, Part: it.part})
 	d.metrics.Deliveries.WithLabelValues(d.cfg.Name, "dead_letter").Inc()
 	d.log.Warn("parked as a dead letter", "external_id", it.doc.ExternalID, "class", class.String(), "err", msg)
 	d.dirty = true

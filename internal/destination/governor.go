@@ -31,6 +31,10 @@ type Governor struct {
 	pauseUntil time.Time
 	lastCut    time.Time
 	cooldown   time.Duration
+	// overloadAt is the in-flight level of the last overload; probing
+	// stays below it for probeHold after the cut.
+	overloadAt int
+	probeHold  time.Duration
 
 	// counters for metrics and tests
 	throttles int64
@@ -53,6 +57,9 @@ type GovernorConfig struct {
 	// Cooldown is the least time between two cuts of the working limit
 	// (default 1 s): concurrent refusals from one overload count once.
 	Cooldown time.Duration
+	// ProbeHold is how long after an overload the working limit stays
+	// below the level that overloaded the ERP (default 30 s).
+	ProbeHold time.Duration
 }
 
 // NewGovernor returns a governor at full working limit.
@@ -63,7 +70,11 @@ func NewGovernor(cfg GovernorConfig) *Governor {
 	if cfg.Cooldown <= 0 {
 		cfg.Cooldown = time.Second
 	}
-	g := &Governor{name: cfg.Name, ceiling: cfg.Concurrency, limit: float64(cfg.Concurrency), cooldown: cfg.Cooldown}
+	if cfg.ProbeHold <= 0 {
+		cfg.ProbeHold = 30 * time.Second
+	}
+	g := &Governor{name: cfg.Name, ceiling: cfg.Concurrency, limit: float64(cfg.Concurrency), cooldown: cfg.Cooldown,
+		probeHold: cfg.ProbeHold}
 	if cfg.RatePerSecond > 0 {
 		g.limiter = rate.NewLimiter(rate.Limit(cfg.RatePerSecond), max(cfg.Burst, 1))
 	}
@@ -78,10 +89,12 @@ func (g *Governor) Name() string { return g.name }
 func (g *Governor) SetCeiling(n int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	// A working limit at the old ceiling (not cut back by an overload)
+	// follows the new one; a cut-back limit climbs back by successes.
+	full := g.limit >= float64(g.ceiling)
 	g.ceiling = max(n, 1)
-	g.limit = min(g.limit, float64(g.ceiling))
-	if g.limit < 1 {
-		g.limit = 1
+	if full || g.limit > float64(g.ceiling) {
+		g.limit = float64(g.ceiling)
 	}
 	g.wakeLocked()
 }
@@ -114,22 +127,16 @@ func (p *Permit) Release(o Outcome, retryAfter time.Duration) {
 // Acquire waits for a slot in a lane, honouring pauses, the rate and the
 // working limit.
 func (g *Governor) Acquire(ctx context.Context, lane erp.Lane) (*Permit, error) {
-	for {
-		g.mu.Lock()
-		wait := time.Until(g.pauseUntil)
-		g.mu.Unlock()
-		if wait <= 0 {
-			break
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
-		case <-t.C:
-		}
+	if err := g.waitPause(ctx); err != nil {
+		return nil, err
 	}
 	if err := g.slot(ctx, lane); err != nil {
+		return nil, err
+	}
+	// A pause that began while this waited for its slot (usually the very
+	// refusal that freed the slot) holds for it too.
+	if err := g.waitPause(ctx); err != nil {
+		g.release(Failed, 0)
 		return nil, err
 	}
 	if g.limiter != nil {
@@ -139,6 +146,25 @@ func (g *Governor) Acquire(ctx context.Context, lane erp.Lane) (*Permit, error) 
 		}
 	}
 	return &Permit{g: g}, nil
+}
+
+// waitPause waits out a Retry-After pause.
+func (g *Governor) waitPause(ctx context.Context) error {
+	for {
+		g.mu.Lock()
+		wait := time.Until(g.pauseUntil)
+		g.mu.Unlock()
+		if wait <= 0 {
+			return nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 func (g *Governor) slot(ctx context.Context, lane erp.Lane) error {
@@ -216,6 +242,13 @@ func (g *Governor) release(o Outcome, retryAfter time.Duration) {
 	switch o {
 	case Overloaded:
 		g.throttles++
+		// The ERP had no room with inflight+1 of ours in flight: remember
+		// that level so probing stops below it for a while.
+		if now.Sub(g.lastCut) >= g.cooldown {
+			g.overloadAt = g.inflight + 1 // a new overload
+		} else {
+			g.overloadAt = min(g.overloadAt, g.inflight+1)
+		}
 		if now.Sub(g.lastCut) >= g.cooldown {
 			g.limit = max(1, g.limit/2)
 			g.lastCut = now
@@ -225,8 +258,16 @@ func (g *Governor) release(o Outcome, retryAfter time.Duration) {
 		}
 	case Done:
 		// Additive increase: about one more slot per limit's worth of
-		// successful requests.
-		g.limit = min(float64(g.ceiling), g.limit+1/g.limit)
+		// successful requests — up to the level that last overloaded the
+		// ERP, until probeHold has passed (the account is shared: other
+		// integrations come and go), then up to the ceiling.
+		top := float64(g.ceiling)
+		if g.overloadAt > 0 && now.Sub(g.lastCut) < g.probeHold {
+			top = min(top, float64(max(g.overloadAt-1, 1)))
+		}
+		if g.limit < top {
+			g.limit = min(top, g.limit+1/g.limit)
+		}
 	}
 	g.wakeLocked()
 }

@@ -125,8 +125,8 @@ func (s *summarizer) closeDue(now time.Time) {
 		if len(b.currencies) > 1 {
 			// Totals in two currencies cannot be one record: park it for a
 			// human rather than add euros to dollars.
-			it := &item{doc: b.doc, seqs: b.seqs, thread: "summary:" + k, first: now}
-			it.doc.ExternalID = s.externalID(k, s.part(k))
+			it := &item{doc: b.doc, seqs: b.seqs, thread: "summary:" + k, first: now, periodKey: k, part: s.part(k)}
+			it.doc.ExternalID = s.externalID(k, it.part)
 			s.d.park(it, erp.Permanent, fmt.Sprintf("summary %s mixes currencies %v", k, keysOf(b.currencies)))
 			continue
 		}

@@ -25,6 +25,10 @@ type DeadLetter struct {
 	State string `json:"state"`
 	// Document is the ERP document as JSON, sanitized like every posting.
 	Document string `json:"document"`
+	// PeriodKey and Part number a parked summary's part, which stays taken
+	// (a later part of its period must not reuse its external ID).
+	PeriodKey string `json:"-"`
+	Part      int    `json:"-"`
 }
 
 // Dead-letter states.
@@ -79,19 +83,24 @@ func (s *Store) SaveProgress(ctx context.Context, p Progress) error {
 		if d.SummaryEvents == nil {
 			continue
 		}
+		if d.PeriodKey != "" {
+			if err := s.takeSummaryPart(ctx, tx, p.Destination, d.PeriodKey, d.Part); err != nil {
+				return err
+			}
+		}
 		if err := s.insertRows(ctx, tx, `INSERT INTO summary_items (destination, summary_id, event_id) VALUES `,
 			` ON CONFLICT (destination, summary_id, event_id) DO NOTHING`, 3, len(d.SummaryEvents), func(i int, a []any) []any {
 				return append(a, p.Destination, d.ExternalID, d.SummaryEvents[i])
 			}); err != nil {
 			return fmt.Errorf("store: record summary contents: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO summary_parts (destination, period_key, parts) VALUES (?, ?, ?)
-			ON CONFLICT (destination, period_key) DO UPDATE SET parts = CASE WHEN excluded.parts > summary_parts.parts THEN excluded.parts ELSE summary_parts.parts END`),
-			p.Destination, d.PeriodKey, d.Part); err != nil {
-			return fmt.Errorf("store: record summary part: %w", err)
-		}
 	}
 	for _, d := range p.Dead {
+		if d.PeriodKey != "" {
+			if err := s.takeSummaryPart(ctx, tx, p.Destination, d.PeriodKey, d.Part); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO dead_letters (destination, external_id, thread, seq, kind, attempts, class, error,
 			first_failed_at, last_failed_at, state, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (destination, external_id) DO UPDATE SET attempts = dead_letters.attempts + excluded.attempts,
@@ -112,6 +121,17 @@ func (s *Store) SaveProgress(ctx context.Context, p Progress) error {
 		return fmt.Errorf("store: write cursor %s: %w", p.Destination, err)
 	}
 	return tx.Commit()
+}
+
+// takeSummaryPart records that a period's summary part is taken (delivered
+// or parked).
+func (s *Store) takeSummaryPart(ctx context.Context, tx *sql.Tx, destination, periodKey string, part int) error {
+	if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO summary_parts (destination, period_key, parts) VALUES (?, ?, ?)
+		ON CONFLICT (destination, period_key) DO UPDATE SET parts = CASE WHEN excluded.parts > summary_parts.parts THEN excluded.parts ELSE summary_parts.parts END`),
+		destination, periodKey, part); err != nil {
+		return fmt.Errorf("store: record summary part: %w", err)
+	}
+	return nil
 }
 
 // DeadLetters lists a destination's dead letters in a state ("" for all),

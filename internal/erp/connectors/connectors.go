@@ -8,10 +8,19 @@ import (
 	"strings"
 
 	"github.com/tillsync/tillsync/internal/erp"
+	"github.com/tillsync/tillsync/internal/erp/erpnext"
+	"github.com/tillsync/tillsync/internal/erp/netsuite"
+	"github.com/tillsync/tillsync/internal/erp/odoo"
+	"github.com/tillsync/tillsync/internal/erp/webhook"
 )
 
-// specs are the connector kinds, by name.
-var specs = []erp.Spec{}
+// specs are the connector kinds.
+var specs = []erp.Spec{
+	netsuite.Spec,
+	odoo.Spec,
+	erpnext.Spec,
+	webhook.Spec,
+}
 
 // All returns every connector spec, sorted by kind.
 func All() []erp.Spec {

@@ -33,13 +33,17 @@ type Fake struct {
 	forced  []string
 	calls   int64
 	limited int64
+	faults  map[string]*fault
+	posts   map[string]int
 
 	inflight atomic.Int64
 	peak     atomic.Int64
 }
 
 // New returns an empty fake.
-func New() *Fake { return &Fake{Batch: 1, records: map[string]int{}, docs: map[string]erp.Document{}} }
+func New() *Fake {
+	return &Fake{Batch: 1, records: map[string]int{}, docs: map[string]erp.Document{}, faults: map[string]*fault{}, posts: map[string]int{}}
+}
 
 // Faults for Force.
 const (
@@ -53,6 +57,60 @@ func (f *Fake) Force(faults ...string) {
 	f.mu.Lock()
 	f.forced = append(f.forced, faults...)
 	f.mu.Unlock()
+}
+
+// fault makes posts of one external ID fail.
+type fault struct {
+	n     int // posts left to fail; < 0: all of them
+	class erp.Class
+	msg   string
+}
+
+// FailNext makes the next n posts of the document with an external ID fail
+// with class and the ERP error text msg, while the rest of a batch goes
+// through; n < 0 fails every post until FailNext(id, 0, …) clears it.
+func (f *Fake) FailNext(id string, n int, class erp.Class, msg string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n == 0 {
+		delete(f.faults, id)
+		return
+	}
+	f.faults[id] = &fault{n: n, class: class, msg: msg}
+}
+
+// docFault returns the error for a document with a pending fault, or nil.
+func (f *Fake) docFault(id string) error {
+	ft := f.faults[id]
+	if ft == nil {
+		return nil
+	}
+	if ft.n > 0 {
+		if ft.n--; ft.n == 0 {
+			delete(f.faults, id)
+		}
+	}
+	e := &erp.Error{Class: ft.class, Err: errors.New(ft.msg)}
+	switch ft.class {
+	case erp.RateLimited:
+		e.Status = 429
+	case erp.Retry:
+		e.Status = 503
+	default:
+		e.Status, e.Code = 400, "INVALID_KEY_OR_REF"
+	}
+	return e
+}
+
+// Posts returns how often each external ID was posted, failures included.
+func (f *Fake) Posts() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string]int, len(f.posts))
+	for k, v := range f.posts {
+		out[k] = v
+	}
+	return out
 }
 
 // MaxBatch implements erp.Connector.
@@ -73,6 +131,9 @@ func (f *Fake) Post(ctx context.Context, docs []erp.Document) ([]error, error) {
 	}
 	f.mu.Lock()
 	f.calls++
+	for _, d := range docs {
+		f.posts[d.ExternalID]++
+	}
 	force := ""
 	if len(f.forced) > 0 {
 		force, f.forced = f.forced[0], f.forced[1:]
@@ -102,6 +163,10 @@ func (f *Fake) Post(ctx context.Context, docs []erp.Document) ([]error, error) {
 	for i, d := range docs {
 		if bad := invalid(d); bad != "" {
 			errs[i] = &erp.Error{Class: erp.Permanent, Status: 400, Code: "INVALID_FLD_VALUE", Err: errors.New(bad)}
+			continue
+		}
+		if err := f.docFault(d.ExternalID); err != nil {
+			errs[i] = err
 			continue
 		}
 		if _, ok := f.docs[d.ExternalID]; !ok {
