@@ -23,9 +23,9 @@ type Hub struct {
 	// destination that posts through it.
 	ERPAccounts  []ERPAccount     `yaml:"erp_accounts"`
 	Destinations []ERPDestination `yaml:"destinations"`
-	Commit   Commit    `yaml:"commit"`
-	Limits   Limits    `yaml:"limits"`
-	Log      Log       `yaml:"log"`
+	Commit       Commit           `yaml:"commit"`
+	Limits       Limits           `yaml:"limits"`
+	Log          Log              `yaml:"log"`
 	// AdminTokenSHA256 is the hash of the operators' bearer token for the
 	// API's actions (pause, resume, replay). Empty: actions only through
 	// the CLI on the hub's machine.
