@@ -11,6 +11,7 @@ import (
 	"github.com/tillsync/tillsync/internal/erp/erpnext"
 	"github.com/tillsync/tillsync/internal/erp/netsuite"
 	"github.com/tillsync/tillsync/internal/erp/odoo"
+	"github.com/tillsync/tillsync/internal/erp/sap"
 	"github.com/tillsync/tillsync/internal/erp/webhook"
 )
 
@@ -19,6 +20,7 @@ var specs = []erp.Spec{
 	netsuite.Spec,
 	odoo.Spec,
 	erpnext.Spec,
+	sap.Spec,
 	webhook.Spec,
 }
 

@@ -87,7 +87,10 @@ func classify(status int, h http.Header, body []byte, what string) *erp.Error {
 	case status == http.StatusForbidden:
 		e.Class = erp.Permanent
 		e.Err = fmt.Errorf("%s: the SAP user is not authorised: check the credentials and the communication arrangement/role "+
-			"for this API: %s", what, msg)
+			"for this API", what)
+		if msg != "" {
+			e.Err = fmt.Errorf("%w: %s", e.Err, msg)
+		}
 		return e
 	case status == http.StatusTooManyRequests:
 		e.Class, e.RetryAfter = erp.RateLimited, retryAfter(h)
