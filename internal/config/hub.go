@@ -115,6 +115,9 @@ type ERPDestination struct {
 	Start   string        `yaml:"start"`
 	Retry   Retry         `yaml:"retry"`
 	Timeout time.Duration `yaml:"timeout"`
+	// HoldMax is how long a document waits for the one it settles when
+	// an offline store synced them the wrong way round (default 2h).
+	HoldMax time.Duration `yaml:"hold_max"`
 }
 
 // Retry bounds retries of one document before it is parked.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tillsync/tillsync/internal/erp"
 	"github.com/tillsync/tillsync/internal/event"
+	"github.com/tillsync/tillsync/internal/inventory"
 	"github.com/tillsync/tillsync/internal/store"
 )
 
@@ -54,6 +55,11 @@ type ERPConfig struct {
 	// Flush is how often progress (cursor, deliveries, dead letters) is
 	// saved.
 	Flush time.Duration
+	// HoldMax is how long a document waits for the one it settles when the
+	// log has them the wrong way round (a transfer received before the
+	// offline store that shipped it synced; a void before its sale). After
+	// it, the document is posted anyway and fails or succeeds on its own.
+	HoldMax time.Duration
 }
 
 func (c *ERPConfig) defaults() {
@@ -83,6 +89,9 @@ func (c *ERPConfig) defaults() {
 	}
 	if c.Flush <= 0 {
 		c.Flush = 200 * time.Millisecond
+	}
+	if c.HoldMax <= 0 {
+		c.HoldMax = 2 * time.Hour
 	}
 }
 
@@ -121,6 +130,10 @@ type ERPDestination struct {
 	sending  int
 	paused   bool
 	more     bool // the last fill stopped at a full window
+	// held are events waiting for the document they settle, by thread.
+	held map[string][]heldEvent
+	// releaseAfter are threads whose predecessor was just queued.
+	releaseAfter []string
 	// blocked is why the ERP refuses tillsync itself (credentials, …),
 	// until a post succeeds again.
 	blocked string
@@ -176,6 +189,7 @@ func (d *ERPDestination) reset(ctx context.Context, cursor int64) error {
 	d.cursor, d.readPos = cursor, cursor
 	d.order, d.done, d.open = nil, map[int64]bool{}, 0
 	d.threads, d.runnable, d.delayed = map[string]*thread{}, nil, nil
+	d.held = map[string][]heldEvent{}
 	d.progress = store.Progress{Destination: d.cfg.Name, Cursor: cursor}
 	parked, err := d.store.ParkedThreads(ctx, d.cfg.Name)
 	if err != nil {
@@ -221,6 +235,9 @@ func (d *ERPDestination) Run(ctx context.Context) error {
 			if d.sum != nil {
 				d.sum.closeDue(time.Now())
 			}
+			if len(d.held) > 0 {
+				d.releaseExpired(ctx, time.Now())
+			}
 			d.dispatch(ctx)
 		}
 		d.publishStatus()
@@ -228,7 +245,7 @@ func (d *ERPDestination) Run(ctx context.Context) error {
 		if next, ok := d.nextDue(); ok {
 			due = max(time.Until(next), time.Millisecond)
 		}
-		if d.sum != nil || d.blocked != "" {
+		if d.sum != nil || d.blocked != "" || len(d.held) > 0 {
 			due = min(due, time.Second) // periods close and probes start by the clock
 		}
 		timer.Reset(due)
@@ -365,9 +382,19 @@ func (d *ERPDestination) fill(ctx context.Context) error {
 			return nil
 		}
 		var voidTargets []string
+		var refs []inventory.DocRef
 		for _, st := range evs {
 			if v, ok := st.Event.Body.(*event.Void); ok {
 				voidTargets = append(voidTargets, v.VoidedEventID)
+			}
+			if r, ok := settles(st.Event); ok {
+				refs = append(refs, r)
+			}
+		}
+		placed := map[inventory.DocRef]int64{}
+		if len(refs) > 0 {
+			if placed, err = d.store.PlacedSeqs(ctx, refs); err != nil {
+				return err
 			}
 		}
 		targets := map[string]*store.Stored{}
@@ -398,7 +425,15 @@ func (d *ERPDestination) fill(ctx context.Context) error {
 				d.skip(st.Seq) // already carried by a delivered summary
 				continue
 			}
+			if d.waits(st, placed, targets) {
+				continue
+			}
 			d.take(st, lookup)
+			for len(d.releaseAfter) > 0 {
+				t := d.releaseAfter[0]
+				d.releaseAfter = d.releaseAfter[1:]
+				d.release(ctx, t)
+			}
 		}
 		d.advance()
 	}
@@ -431,7 +466,112 @@ func (d *ERPDestination) take(st *store.Stored, lookup func(string) *event.Event
 		return
 	}
 	d.track(st.Seq)
-	d.enqueue(&item{doc: *doc, seqs: []int64{st.Seq}, thread: erp.Thread(e), first: time.Now()})
+	thread := erp.Thread(e)
+	d.enqueue(&item{doc: *doc, seqs: []int64{st.Seq}, thread: thread, first: time.Now()})
+	if len(d.held[thread]) > 0 {
+		d.releaseAfter = append(d.releaseAfter, thread)
+	}
+}
+
+type heldEvent struct {
+	st    *store.Stored
+	since time.Time
+}
+
+// settles returns the order or transfer an event settles: a document the
+// ERP must have before it can take this one.
+func settles(e *event.Event) (inventory.DocRef, bool) {
+	switch b := e.Body.(type) {
+	case *event.TransferIn:
+		return inventory.DocRef{Kind: inventory.DocTransfer, ID: b.TransferID}, true
+	case *event.Fulfilment:
+		return inventory.DocRef{Kind: inventory.DocOrder, ID: b.OrderID}, true
+	case *event.OrderCancel:
+		return inventory.DocRef{Kind: inventory.DocOrder, ID: b.OrderID}, true
+	}
+	return inventory.DocRef{}, false
+}
+
+// waits holds an event whose predecessor — the sale a void reverses, the
+// transfer a receipt books in, the order a fulfilment ships — is not
+// earlier in the log: an offline store synced late. The event waits (its
+// position holds the cursor) until the predecessor is read and queued
+// ahead of it in its thread, or HoldMax passes.
+func (d *ERPDestination) waits(st *store.Stored, placed map[inventory.DocRef]int64, targets map[string]*store.Stored) bool {
+	e := st.Event
+	ok := true
+	if v, isVoid := e.Body.(*event.Void); isVoid {
+		t := targets[v.VoidedEventID]
+		ok = t != nil && t.Seq < st.Seq
+	} else if r, settling := settles(e); settling {
+		seq, isPlaced := placed[r]
+		ok = isPlaced && seq < st.Seq
+	}
+	if ok || (d.cfg.Types != nil && !d.cfg.Types[e.Type]) || (d.cfg.Locations != nil && !d.cfg.Locations[e.Location]) {
+		return false
+	}
+	thread := erp.Thread(e)
+	if t := d.threads[thread]; t != nil && len(t.q) > 0 {
+		return false // its predecessor is already queued in this run
+	}
+	d.track(st.Seq)
+	d.held[thread] = append(d.held[thread], heldEvent{st: st, since: time.Now()})
+	d.log.Debug("holding until the document it settles arrives", "event", e.ID, "thread", thread)
+	return true
+}
+
+// release queues a thread's held events after what was just queued, or
+// (expired) on their own.
+func (d *ERPDestination) release(ctx context.Context, thread string) {
+	hs := d.held[thread]
+	delete(d.held, thread)
+	if len(hs) == 0 {
+		return
+	}
+	var ids []string
+	for _, h := range hs {
+		if v, ok := h.st.Event.Body.(*event.Void); ok {
+			ids = append(ids, v.VoidedEventID)
+		}
+	}
+	targets := map[string]*store.Stored{}
+	if len(ids) > 0 {
+		var err error
+		if targets, err = d.store.EventsByID(ctx, ids); err != nil {
+			d.log.Warn("look up void targets", "err", err)
+		}
+	}
+	lookup := func(id string) *event.Event {
+		if t := targets[id]; t != nil {
+			return t.Event
+		}
+		return nil
+	}
+	for _, h := range hs {
+		d.open-- // take tracks it again
+		d.order = removeSeq(d.order, h.st.Seq)
+		d.take(h.st, lookup)
+	}
+	d.advance()
+}
+
+// releaseExpired posts events that waited HoldMax for their predecessor.
+func (d *ERPDestination) releaseExpired(ctx context.Context, now time.Time) {
+	for thread, hs := range d.held {
+		if len(hs) > 0 && now.Sub(hs[0].since) >= d.cfg.HoldMax {
+			d.log.Warn("the document this one settles never arrived; posting it anyway", "event", hs[0].st.Event.ID, "waited", now.Sub(hs[0].since))
+			d.release(ctx, thread)
+		}
+	}
+}
+
+func removeSeq(order []int64, seq int64) []int64 {
+	for i, s := range order {
+		if s == seq {
+			return append(order[:i], order[i+1:]...)
+		}
+	}
+	return order
 }
 
 // track adds an unfinished event to the cursor's order.

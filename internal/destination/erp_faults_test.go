@@ -149,11 +149,12 @@ func TestERPThrottleWithoutRetryAfterBacksOff(t *testing.T) {
 	}
 }
 
-// A void whose sale is not in the log can never be posted: it is parked at
-// once, and the cursor passes it.
+// A void whose sale is not in the log waits for it (an offline store may
+// sync the sale later) for HoldMax, then is parked; the cursor passes it.
 func TestERPVoidOfUnknownEventParks(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
+	b.cfg.HoldMax = 300 * time.Millisecond
 	head := b.add(t,
 		eventtest.Void("void-x", "berlin", at(0), "no-such-sale"),
 		eventtest.Sale("sale-1", "berlin", at(1), eventtest.L("SKU-A", 1)))
@@ -163,6 +164,47 @@ func TestERPVoidOfUnknownEventParks(t *testing.T) {
 	dl := b.dead(t, store.DeadParked)
 	if d := dl["void-x"]; d.Class != "permanent" || !strings.Contains(d.Error, "not in the log") {
 		t.Errorf("void-x parked as %+v, want permanent: the voided event is not in the log", d)
+	}
+}
+
+// The log has an offline store's documents the wrong way round: a void
+// before its sale, a transfer received before it was shipped, a fulfilment
+// before its order. Each waits for its predecessor and is posted after it:
+// nothing burns its retry budget, nothing is parked.
+func TestERPHoldsDocumentsUntilWhatTheySettleArrives(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.cfg.Retry = destination.RetryPolicy{Attempts: 1, Backoff: destination.Backoff{Min: 10 * time.Millisecond, Max: 10 * time.Millisecond}}
+	b.add(t,
+		eventtest.Void("void-1", "berlin", at(5), "sale-1"),
+		eventtest.TransferIn("tin-1", "berlin", at(6), "tr-1", "hamburg", eventtest.L("SKU-A", 1)),
+		eventtest.Fulfil("ful-1", "berlin", at(7), "web-1", eventtest.L("SKU-A", 1)),
+		eventtest.Sale("other", "berlin", at(8), eventtest.L("SKU-B", 1)))
+	b.run(t)
+	// The unrelated sale goes at once; the rest wait.
+	eventually(t, 10*time.Second, func() (bool, string) {
+		return b.fake.Records()["other"] == 1, "the unrelated sale was not posted"
+	})
+	if r := b.fake.Records(); r["void-1"]+r["tin-1"]+r["ful-1"] != 0 {
+		t.Fatalf("documents were posted before what they settle: %v", r)
+	}
+	head := b.add(t,
+		eventtest.Sale("sale-1", "berlin", at(1), eventtest.L("SKU-A", 1)),
+		eventtest.TransferOut("tout-1", "hamburg", at(2), "tr-1", "berlin", eventtest.L("SKU-A", 1)),
+		eventtest.Order("ord-1", "berlin", at(3), "web-1", "web", eventtest.L("SKU-A", 1)))
+	b.waitCursor(t, head)
+	assertOnce(t, b.fake, []string{"sale-1", "void-1", "tout-1", "tin-1", "ord-1", "ful-1", "other"})
+	pos := map[string]int{}
+	for i, id := range b.fake.Order() {
+		pos[id] = i
+	}
+	for _, pair := range [][2]string{{"sale-1", "void-1"}, {"tout-1", "tin-1"}, {"ord-1", "ful-1"}} {
+		if pos[pair[0]] > pos[pair[1]] {
+			t.Errorf("%s was posted after %s, which settles it", pair[0], pair[1])
+		}
+	}
+	if dl := b.dead(t, store.DeadParked); len(dl) != 0 {
+		t.Errorf("dead letters: %v, want none", dl)
 	}
 }
 

@@ -58,7 +58,7 @@ func (h *Hub) buildERP(dm *destination.Metrics) error {
 		acc := h.accounts[d.Account]
 		cfg := destination.ERPConfig{
 			Name: d.Name, Connector: acc.conn, Governor: acc.gov, Mode: destination.Mode(d.Mode),
-			Interval: d.Interval, Grace: d.Grace, Timeout: d.Timeout,
+			Interval: d.Interval, Grace: d.Grace, Timeout: d.Timeout, HoldMax: d.HoldMax,
 			Retry: destination.RetryPolicy{Attempts: d.Retry.Attempts, MaxAge: d.Retry.MaxAge,
 				Backoff: destination.Backoff{Min: d.Retry.BackoffMin, Max: d.Retry.BackoffMax}},
 		}

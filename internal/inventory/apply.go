@@ -34,6 +34,9 @@ func (l *Ledger) apply(seq int64, e *event.Event) error {
 		}
 		return l.changeDoc(DocRef{DocTransfer, b.TransferID}, func(d *Doc) {
 			d.Placed, d.Location = true, b.ToLocation
+			if d.PlacedSeq == 0 {
+				d.PlacedSeq = seq
+			}
 			for _, ln := range b.Lines {
 				line(d, ln.SKU).Ordered += ln.Quantity
 			}
@@ -60,7 +63,7 @@ func (l *Ledger) apply(seq int64, e *event.Event) error {
 	case *event.DrawerCount:
 		return nil // cash, not stock
 	case *event.OnlineOrder:
-		return l.order(e, b)
+		return l.order(seq, e, b)
 	case *event.Fulfilment:
 		if err := l.lines(seq, e, b.Lines, -1); err != nil {
 			return err
@@ -194,7 +197,7 @@ func (l *Ledger) sale(seq int64, e *event.Event, s *event.Sale) error {
 	return nil
 }
 
-func (l *Ledger) order(e *event.Event, o *event.OnlineOrder) error {
+func (l *Ledger) order(seq int64, e *event.Event, o *event.OnlineOrder) error {
 	want := map[string]event.Qty{}
 	var skus []string
 	for _, ln := range o.Lines {
@@ -220,7 +223,7 @@ func (l *Ledger) order(e *event.Event, o *event.OnlineOrder) error {
 		if d.Placed {
 			return // an order is placed once; a second OnlineOrder for it changes nothing
 		}
-		d.Placed, d.Location, d.Channel = true, e.Location, o.Channel
+		d.Placed, d.Location, d.Channel, d.PlacedSeq = true, e.Location, o.Channel, seq
 		for sku, q := range want {
 			line(d, sku).Ordered = q
 		}

@@ -73,6 +73,8 @@ type Doc struct {
 	// Placed is set once the order or transfer-out itself has been applied;
 	// before that only settlements (fulfilments, transfer-ins) are known.
 	Placed bool
+	// PlacedSeq is the log sequence of the event that placed it (0 before).
+	PlacedSeq int64
 	Lines  map[string]*DocLine // by SKU
 }
 

@@ -77,7 +77,7 @@ func (s *Store) loadDocs(ctx context.Context, q querier, l *inventory.Ledger, re
 		ids = append(ids, r.ID)
 	}
 	err := inChunks(ids, func(chunk []string) error {
-		rows, err := q.QueryContext(ctx, s.rebind(`SELECT kind, doc_id, location, channel, cancelled, placed FROM docs WHERE doc_id IN (`+marks(len(chunk))+`)`), anys(chunk)...)
+		rows, err := q.QueryContext(ctx, s.rebind(`SELECT kind, doc_id, location, channel, cancelled, placed, placed_seq FROM docs WHERE doc_id IN (`+marks(len(chunk))+`)`), anys(chunk)...)
 		if err != nil {
 			return err
 		}
@@ -86,11 +86,12 @@ func (s *Store) loadDocs(ctx context.Context, q querier, l *inventory.Ledger, re
 			var r inventory.DocRef
 			var loc, ch string
 			var cancelled, placed int
-			if err := rows.Scan(&r.Kind, &r.ID, &loc, &ch, &cancelled, &placed); err != nil {
+			var placedSeq int64
+			if err := rows.Scan(&r.Kind, &r.ID, &loc, &ch, &cancelled, &placed, &placedSeq); err != nil {
 				return err
 			}
 			if d := want[r]; d != nil {
-				d.Location, d.Channel, d.Cancelled, d.Placed = loc, ch, cancelled != 0, placed != 0
+				d.Location, d.Channel, d.Cancelled, d.Placed, d.PlacedSeq = loc, ch, cancelled != 0, placed != 0, placedSeq
 			}
 		}
 		if err := rows.Err(); err != nil {
@@ -241,11 +242,11 @@ func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, ch *inventory.Chan
 			lines = append(lines, []any{string(d.Kind), d.ID, sku, int64(ln.Ordered), int64(ln.Settled)})
 		}
 	}
-	if err := s.insertRows(ctx, tx, `INSERT INTO docs (kind, doc_id, location, channel, cancelled, placed) VALUES `,
+	if err := s.insertRows(ctx, tx, `INSERT INTO docs (kind, doc_id, location, channel, cancelled, placed, placed_seq) VALUES `,
 		` ON CONFLICT (kind, doc_id) DO UPDATE SET location = excluded.location, channel = excluded.channel,
-		cancelled = excluded.cancelled, placed = excluded.placed`, 6, len(docs), func(i int, a []any) []any {
+		cancelled = excluded.cancelled, placed = excluded.placed, placed_seq = excluded.placed_seq`, 7, len(docs), func(i int, a []any) []any {
 			d := docs[i]
-			return append(a, string(d.Kind), d.ID, d.Location, d.Channel, boolInt(d.Cancelled), boolInt(d.Placed))
+			return append(a, string(d.Kind), d.ID, d.Location, d.Channel, boolInt(d.Cancelled), boolInt(d.Placed), d.PlacedSeq)
 		}); err != nil {
 		return fmt.Errorf("store: write orders and transfers: %w", err)
 	}
@@ -289,4 +290,38 @@ func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, head, tail string, c
 		}
 	}
 	return nil
+}
+
+// PlacedSeqs returns, for orders and transfers, the log sequence of the
+// event that placed each (absent: not placed yet).
+func (s *Store) PlacedSeqs(ctx context.Context, refs []inventory.DocRef) (map[inventory.DocRef]int64, error) {
+	out := map[inventory.DocRef]int64{}
+	ids := make([]string, 0, len(refs))
+	want := map[inventory.DocRef]bool{}
+	for _, r := range refs {
+		ids = append(ids, r.ID)
+		want[r] = true
+	}
+	err := inChunks(ids, func(chunk []string) error {
+		rows, err := s.r.QueryContext(ctx, s.rebind(`SELECT kind, doc_id, placed_seq FROM docs WHERE placed = 1 AND doc_id IN (`+marks(len(chunk))+`)`), anys(chunk)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r inventory.DocRef
+			var seq int64
+			if err := rows.Scan(&r.Kind, &r.ID, &seq); err != nil {
+				return err
+			}
+			if want[r] {
+				out[r] = seq
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: read where documents were placed: %w", err)
+	}
+	return out, nil
 }

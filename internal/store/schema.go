@@ -148,6 +148,10 @@ var migrations = []string{
 		parts       INTEGER NOT NULL,
 		PRIMARY KEY (destination, period_key)
 	);`,
+	// 3: where each order and transfer was placed in the log, so an ERP
+	// destination can hold a fulfilment or transfer receipt until the
+	// document it settles has been posted.
+	`ALTER TABLE docs ADD COLUMN placed_seq BIGINT NOT NULL DEFAULT 0`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
