@@ -29,6 +29,8 @@ Usage:
                                                re-deliver dead letters, or the log from a position
   tillsync destination --config hub.yaml pause|resume NAME
   tillsync erp kinds                           the ERP connectors and their settings
+  tillsync erpsim --kind netsuite|sap|odoo|erpnext|webhook --listen ADDR
+                                               a simulated ERP for trials, tests and benchmarks
   tillsync version
 
 Run 'tillsync <command> -h' for a command's flags.
@@ -81,6 +83,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDeadLetters(ctx, rest, stdout, stderr)
 	case "destination":
 		return runDestination(ctx, rest, stdout, stderr)
+	case "erpsim":
+		return runERPSim(ctx, rest, stdout, stderr)
 	case "erp":
 		if len(rest) == 1 && rest[0] == "kinds" {
 			return runERPKinds(stdout)
