@@ -249,8 +249,13 @@ func (e *Edge) snapshots(ctx context.Context) {
 	t := time.NewTicker(e.cfg.Uplink.SnapshotInterval)
 	defer t.Stop()
 	for {
-		if err := e.refreshSnapshot(ctx); err != nil && ctx.Err() == nil {
-			e.log.Debug("snapshot refresh failed", "err", err)
+		// While a backlog drains, the hub's snapshot cannot reflect the
+		// store's own events yet, and rebuilding the view on it would take
+		// the CPU the drain needs: refresh once the backlog is small.
+		if n, _, err := e.out.backlog(ctx); err == nil && n <= int64(e.cfg.Uplink.Batch) {
+			if err := e.refreshSnapshot(ctx); err != nil && ctx.Err() == nil {
+				e.log.Debug("snapshot refresh failed", "err", err)
+			}
 		}
 		if e.cfg.Uplink.Retention > 0 {
 			if _, err := e.out.trim(ctx, time.Now().Add(-e.cfg.Uplink.Retention)); err != nil && ctx.Err() == nil {

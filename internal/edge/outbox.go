@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS outbox (
 	rejected    TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (synced_at, seq);
+CREATE INDEX IF NOT EXISTS outbox_hub_seq ON outbox (hub_seq);
 CREATE TABLE IF NOT EXISTS snapshot (
 	sku TEXT PRIMARY KEY,
 	body TEXT NOT NULL
@@ -251,8 +252,21 @@ func (o *outbox) markSynced(ctx context.Context, now time.Time, synced map[int64
 		return fmt.Errorf("edge: begin: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
+	// One statement per chunk: UPDATE … FROM (VALUES (store_seq, hub_seq), …).
+	pairs := make([][2]int64, 0, len(synced))
 	for seq, hubSeq := range synced {
-		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET synced_at = ?, hub_seq = ? WHERE seq = ?`, now.UnixMicro(), hubSeq, seq); err != nil {
+		pairs = append(pairs, [2]int64{seq, hubSeq})
+	}
+	for start := 0; start < len(pairs); start += 400 {
+		chunk := pairs[start:min(start+400, len(pairs))]
+		args := make([]any, 0, 1+2*len(chunk))
+		args = append(args, now.UnixMicro())
+		for _, p := range chunk {
+			args = append(args, p[0], p[1])
+		}
+		q := `UPDATE outbox SET synced_at = ?, hub_seq = v.column2 FROM (VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?,?),", len(chunk)), ",") + `) AS v WHERE outbox.seq = v.column1`
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("edge: mark synced: %w", err)
 		}
 	}

@@ -123,7 +123,11 @@ func (o *outbox) saveSnapshot(ctx context.Context, snap *inventory.Snapshot) err
 // unreflected returns local events the hub snapshot at asOf does not
 // include, in store order.
 func (o *outbox) unreflected(ctx context.Context, asOf int64) ([]*event.Event, error) {
-	rows, err := o.r.QueryContext(ctx, `SELECT body FROM outbox WHERE rejected = '' AND (synced_at = 0 OR hub_seq > ?) ORDER BY seq`, asOf)
+	// Two indexed halves: the unsynced events, and those the hub stored
+	// after the snapshot was taken.
+	rows, err := o.r.QueryContext(ctx, `SELECT body FROM (
+		SELECT seq, body FROM outbox WHERE synced_at = 0 AND rejected = ''
+		UNION SELECT seq, body FROM outbox WHERE hub_seq > ? AND rejected = '') ORDER BY seq`, asOf)
 	if err != nil {
 		return nil, fmt.Errorf("edge: read unsynced events: %w", err)
 	}

@@ -90,7 +90,10 @@ func OpenSQLite(path string) (writer, readers *sql.DB, err error) {
 	// synchronous=FULL: a commit returns only after the WAL is fsynced, so an
 	// acknowledged event survives power loss. busy_timeout covers the moments
 	// a checkpoint holds the lock.
-	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)"
+	// temp_store and cache_size keep SQLite's statement journal and page
+	// cache in memory: the multi-row upserts of a batch spill otherwise.
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
+		"&_pragma=temp_store(MEMORY)&_pragma=cache_size(-65536)"
 	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: open SQLite %s: %w", path, err)
