@@ -3,6 +3,7 @@ package event
 import (
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -121,16 +122,36 @@ func (e *Event) LocalTime() time.Time {
 // attributes). Two deliveries of one event have the same fingerprint; an ID
 // reused for a different fact does not.
 func (e *Event) Fingerprint() [32]byte {
+	var body []byte
+	if e.Body != nil {
+		body, _ = json.Marshal(e.Body) // bodies are plain structs: cannot fail
+	}
+	return e.fingerprint(body)
+}
+
+// fingerprint hashes the envelope fields and the body's JSON.
+func (e *Event) fingerprint(body []byte) [32]byte {
 	h := sha256.New()
 	for _, s := range []string{string(e.Type), e.Location, e.Source, e.OccurredAt.UTC().Truncate(Precision).Format(time.RFC3339Nano), e.Zone} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
-	if e.Body != nil {
-		b, _ := json.Marshal(e.Body) // bodies are plain structs: cannot fail
-		h.Write(b)
-	}
+	h.Write(body)
 	var sum [32]byte
 	h.Sum(sum[:0])
 	return sum
+}
+
+// Encode returns the event's JSON and its Fingerprint, encoding the body
+// once for both: the log stores the one and deduplicates on the other.
+func (e *Event) Encode() ([]byte, [32]byte, error) {
+	var body []byte
+	if e.Body != nil {
+		var err error
+		if body, err = json.Marshal(e.Body); err != nil {
+			return nil, [32]byte{}, fmt.Errorf("encode %s data: %w", e.Type, err)
+		}
+	}
+	full, err := json.Marshal(e.wire(body))
+	return full, e.fingerprint(body), err
 }

@@ -31,9 +31,21 @@ type wire struct {
 
 // MarshalJSON writes the event in its wire form, times in UTC.
 func (e Event) MarshalJSON() ([]byte, error) {
+	var data []byte
+	if e.Body != nil {
+		var err error
+		if data, err = json.Marshal(e.Body); err != nil {
+			return nil, fmt.Errorf("encode %s data: %w", e.Type, err)
+		}
+	}
+	return json.Marshal(e.wire(data))
+}
+
+// wire returns the event's wire form around already-encoded data.
+func (e *Event) wire(data []byte) wire {
 	w := wire{
 		ID: e.ID, Type: e.Type, Location: e.Location, Source: e.Source, Zone: e.Zone,
-		StoreSeq: e.StoreSeq, Attributes: e.Attributes,
+		StoreSeq: e.StoreSeq, Attributes: e.Attributes, Data: data,
 	}
 	if !e.OccurredAt.IsZero() {
 		w.OccurredAt = e.OccurredAt.UTC().Truncate(Precision).Format(time.RFC3339Nano)
@@ -41,14 +53,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	if !e.ReceivedAt.IsZero() {
 		w.ReceivedAt = e.ReceivedAt.UTC().Truncate(Precision).Format(time.RFC3339Nano)
 	}
-	if e.Body != nil {
-		data, err := json.Marshal(e.Body)
-		if err != nil {
-			return nil, fmt.Errorf("encode %s data: %w", e.Type, err)
-		}
-		w.Data = data
-	}
-	return json.Marshal(w)
+	return w
 }
 
 // DecodeError is a problem with an event's JSON structure, before field

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
@@ -65,19 +64,26 @@ type Appended struct {
 // SQLite's synchronous=FULL, only after the WAL is fsynced. When Append
 // returns nil every accepted event is durable.
 func (s *Store) Append(ctx context.Context, events []*event.Event, storedAt time.Time) (*Appended, error) {
-	tx, err := s.w.BeginTx(ctx, nil)
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: begin append: %w", err)
+	}
+	defer func() { _ = conn.Close() }()
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("store: begin append: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
+	var w writer = txWriter{tx}
 	if s.dialect == Postgres {
 		// One appender at a time across hub replicas, so sequence numbers
 		// become visible in order and a cursor never skips a late commit.
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7245002)`); err != nil {
 			return nil, fmt.Errorf("store: lock log: %w", err)
 		}
+		w = &pipeWriter{conn: conn}
 	}
-	out, err := s.appendTx(ctx, tx, events, storedAt)
+	out, err := s.appendTx(ctx, tx, w, events, storedAt)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +102,7 @@ type pending struct {
 	body []byte
 }
 
-func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, events []*event.Event, storedAt time.Time) (*Appended, error) {
+func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, w writer, events []*event.Event, storedAt time.Time) (*Appended, error) {
 	out := &Appended{Results: make([]Result, len(events))}
 	// Deduplicate within the batch first: the first copy of an ID is
 	// offered to the log, later copies share its outcome.
@@ -106,17 +112,16 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, events []*event.Event,
 	var offer []pending
 	for i, e := range events {
 		e.Normalize()
-		fp := e.Fingerprint()
+		body, fp, err := e.Encode()
+		if err != nil {
+			return nil, fmt.Errorf("store: encode event %s: %w", e.ID, err)
+		}
 		fps[i] = hex.EncodeToString(fp[:])
 		if j, ok := first[e.ID]; ok {
 			later[i] = j
 			continue
 		}
 		first[e.ID] = i
-		body, err := json.Marshal(e)
-		if err != nil {
-			return nil, fmt.Errorf("store: encode event %s: %w", e.ID, err)
-		}
 		offer = append(offer, pending{idx: i, e: e, fp: fps[i], body: body})
 	}
 
@@ -162,7 +167,7 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, events []*event.Event,
 	}
 	sort.Slice(out.Events, func(a, b int) bool { return out.Events[a].Seq < out.Events[b].Seq })
 
-	changes, err := s.applyLedger(ctx, tx, out.Events)
+	changes, err := s.applyLedger(ctx, tx, w, out.Events)
 	if err != nil {
 		return nil, err
 	}

@@ -71,7 +71,7 @@ func (s *Store) SaveProgress(ctx context.Context, p Progress) error {
 	}
 	defer func() { _ = tx.Rollback() }()
 	now := time.Now().UnixMicro()
-	if err := s.insertRows(ctx, tx, `INSERT INTO deliveries (destination, external_id, kind, seq, events, delivered_at) VALUES `,
+	if err := s.insertRows(ctx, txWriter{tx}, `INSERT INTO deliveries (destination, external_id, kind, seq, events, delivered_at) VALUES `,
 		` ON CONFLICT (destination, external_id) DO UPDATE SET delivered_at = excluded.delivered_at`, 6, len(p.Delivered),
 		func(i int, a []any) []any {
 			d := p.Delivered[i]
@@ -88,7 +88,7 @@ func (s *Store) SaveProgress(ctx context.Context, p Progress) error {
 				return err
 			}
 		}
-		if err := s.insertRows(ctx, tx, `INSERT INTO summary_items (destination, summary_id, event_id) VALUES `,
+		if err := s.insertRows(ctx, txWriter{tx}, `INSERT INTO summary_items (destination, summary_id, event_id) VALUES `,
 			` ON CONFLICT (destination, summary_id, event_id) DO NOTHING`, 3, len(d.SummaryEvents), func(i int, a []any) []any {
 				return append(a, p.Destination, d.ExternalID, d.SummaryEvents[i])
 			}); err != nil {

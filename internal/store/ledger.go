@@ -12,7 +12,7 @@ import (
 
 // applyLedger loads the part of the ledger the events touch, applies them
 // and writes the changes, inside the append transaction.
-func (s *Store) applyLedger(ctx context.Context, tx *sql.Tx, applied []inventory.Applied) (*inventory.Changes, error) {
+func (s *Store) applyLedger(ctx context.Context, tx *sql.Tx, w writer, applied []inventory.Applied) (*inventory.Changes, error) {
 	if len(applied) == 0 {
 		return &inventory.Changes{}, nil
 	}
@@ -28,7 +28,7 @@ func (s *Store) applyLedger(ctx context.Context, tx *sql.Tx, applied []inventory
 	if err != nil {
 		return nil, err
 	}
-	if err := s.writeChanges(ctx, tx, ch, applied[len(applied)-1].Seq); err != nil {
+	if err := s.writeChanges(ctx, w, ch, applied[len(applied)-1].Seq); err != nil {
 		return nil, err
 	}
 	return ch, nil
@@ -215,15 +215,15 @@ func boolInt(b bool) int {
 }
 
 // writeChanges persists one Apply's changes.
-func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, ch *inventory.Changes, seq int64) error {
-	if err := s.insertRows(ctx, tx, `INSERT INTO moves (seq, event_id, sku, location, delta, at) VALUES `, "", 6, len(ch.Moves), func(i int, a []any) []any {
+func (s *Store) writeChanges(ctx context.Context, w writer, ch *inventory.Changes, seq int64) error {
+	if err := s.insertRows(ctx, w, `INSERT INTO moves (seq, event_id, sku, location, delta, at) VALUES `, "", 6, len(ch.Moves), func(i int, a []any) []any {
 		m := ch.Moves[i]
 		return append(a, m.Seq, m.EventID, m.SKU, m.Location, int64(m.Delta), m.At.UnixMicro())
 	}); err != nil {
 		return fmt.Errorf("store: write movements: %w", err)
 	}
 	keys := ch.Keys()
-	if err := s.insertRows(ctx, tx, `INSERT INTO positions (`+positionCols+`) VALUES `,
+	if err := s.insertRows(ctx, w, `INSERT INTO positions (`+positionCols+`) VALUES `,
 		` ON CONFLICT (sku, location) DO UPDATE SET count_qty = excluded.count_qty, count_at = excluded.count_at,
 		count_event = excluded.count_event, delta = excluded.delta, reserved = excluded.reserved,
 		in_transit = excluded.in_transit, updated_seq = excluded.updated_seq`, 9, len(keys), func(i int, a []any) []any {
@@ -242,7 +242,7 @@ func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, ch *inventory.Chan
 			lines = append(lines, []any{string(d.Kind), d.ID, sku, int64(ln.Ordered), int64(ln.Settled)})
 		}
 	}
-	if err := s.insertRows(ctx, tx, `INSERT INTO docs (kind, doc_id, location, channel, cancelled, placed, placed_seq) VALUES `,
+	if err := s.insertRows(ctx, w, `INSERT INTO docs (kind, doc_id, location, channel, cancelled, placed, placed_seq) VALUES `,
 		` ON CONFLICT (kind, doc_id) DO UPDATE SET location = excluded.location, channel = excluded.channel,
 		cancelled = excluded.cancelled, placed = excluded.placed, placed_seq = excluded.placed_seq`, 7, len(docs), func(i int, a []any) []any {
 			d := docs[i]
@@ -250,7 +250,7 @@ func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, ch *inventory.Chan
 		}); err != nil {
 		return fmt.Errorf("store: write orders and transfers: %w", err)
 	}
-	if err := s.insertRows(ctx, tx, `INSERT INTO doc_lines (kind, doc_id, sku, ordered, settled) VALUES `,
+	if err := s.insertRows(ctx, w, `INSERT INTO doc_lines (kind, doc_id, sku, ordered, settled) VALUES `,
 		` ON CONFLICT (kind, doc_id, sku) DO UPDATE SET ordered = excluded.ordered, settled = excluded.settled`, 5, len(lines),
 		func(i int, a []any) []any { return append(a, lines[i]...) }); err != nil {
 		return fmt.Errorf("store: write order and transfer lines: %w", err)
@@ -259,14 +259,14 @@ func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, ch *inventory.Chan
 	for _, m := range ch.Voids {
 		voids = append(voids, m)
 	}
-	if err := s.insertRows(ctx, tx, `INSERT INTO voids (target_id, void_id, at, applied) VALUES `,
+	if err := s.insertRows(ctx, w, `INSERT INTO voids (target_id, void_id, at, applied) VALUES `,
 		` ON CONFLICT (target_id) DO UPDATE SET void_id = excluded.void_id, at = excluded.at, applied = excluded.applied`, 4, len(voids), func(i int, a []any) []any {
 			m := voids[i]
 			return append(a, m.TargetID, m.VoidID, m.At.UnixMicro(), boolInt(m.Applied))
 		}); err != nil {
 		return fmt.Errorf("store: write voids: %w", err)
 	}
-	if err := s.insertRows(ctx, tx, `INSERT INTO oversells (seq, event_id, kind, sku, location, order_id, requested, on_hand, reserved, at) VALUES `,
+	if err := s.insertRows(ctx, w, `INSERT INTO oversells (seq, event_id, kind, sku, location, order_id, requested, on_hand, reserved, at) VALUES `,
 		"", 10, len(ch.Oversells), func(i int, a []any) []any {
 			o := ch.Oversells[i]
 			return append(a, seq, o.EventID, string(o.Kind), o.SKU, o.Location, o.OrderID, int64(o.Requested),
@@ -274,18 +274,21 @@ func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, ch *inventory.Chan
 		}); err != nil {
 		return fmt.Errorf("store: write oversells: %w", err)
 	}
+	if err := w.flush(ctx); err != nil {
+		return fmt.Errorf("store: write ledger changes: %w", err)
+	}
 	return nil
 }
 
 // insertRows runs a multi-row INSERT in chunks; row appends row i's values.
-func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, head, tail string, cols, n int, row func(i int, args []any) []any) error {
+func (s *Store) insertRows(ctx context.Context, w writer, head, tail string, cols, n int, row func(i int, args []any) []any) error {
 	for start := 0; start < n; start += chunkRows {
 		end := min(start+chunkRows, n)
 		args := make([]any, 0, (end-start)*cols)
 		for i := start; i < end; i++ {
 			args = row(i, args)
 		}
-		if _, err := tx.ExecContext(ctx, s.rebind(head+values(end-start, cols)+tail), args...); err != nil {
+		if err := w.exec(ctx, s.rebind(head+values(end-start, cols)+tail), args...); err != nil {
 			return err
 		}
 	}
