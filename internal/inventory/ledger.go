@@ -75,7 +75,7 @@ type Doc struct {
 	Placed bool
 	// PlacedSeq is the log sequence of the event that placed it (0 before).
 	PlacedSeq int64
-	Lines  map[string]*DocLine // by SKU
+	Lines     map[string]*DocLine // by SKU
 }
 
 // DocLine is one SKU of a document.
