@@ -90,9 +90,16 @@ func (e *Edge) uplink(ctx context.Context) {
 				delete(inFlight, r.seq)
 			}
 			if err != nil {
+				// A batch that failed goes out smaller next time: a body
+				// over the hub's limit (413), or a link that drops before a
+				// big batch gets through (a flapping line) — a smaller one
+				// still makes progress. Successes grow it back.
 				var he *errHub
-				if errors.As(err, &he) && he.status == http.StatusRequestEntityTooLarge && batch > 1 {
+				switch {
+				case errors.As(err, &he) && he.status == http.StatusRequestEntityTooLarge:
 					batch = max(batch/2, 1)
+				case !errors.As(err, &he) && len(rows) >= batch/2:
+					batch = max(batch/2, minFlapBatch)
 				}
 				d := e.backoff.Delay(failures)
 				failures++
@@ -105,6 +112,9 @@ func (e *Edge) uplink(ctx context.Context) {
 				}
 			} else {
 				failures = 0
+				if len(rows) >= batch/2 {
+					batch = min(batch*2, e.cfg.Uplink.Batch)
+				}
 				mu.Unlock()
 				e.online.Store(true)
 			}
@@ -229,6 +239,9 @@ func (e *Edge) recordSync(ctx context.Context, synced map[int64]int64, rejected 
 }
 
 const heartbeatEvery = 5 * time.Second
+
+// minFlapBatch is the smallest batch a failing link shrinks the uplink to.
+const minFlapBatch = 50
 
 // compressAbove is the batch size from which the uplink gzips.
 const compressAbove = 4 << 10
