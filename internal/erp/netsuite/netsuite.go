@@ -2,9 +2,11 @@ package netsuite
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"net/http"
 	"time"
 
@@ -82,7 +84,20 @@ func (c *Connector) post(ctx context.Context, d *erp.Document) error {
 			return mappingError(err)
 		}
 		typ := map[erp.Kind]string{erp.CashSale: recCashSale, erp.CashRefund: recCashRefund, erp.SalesOrder: recSalesOrder}[d.Kind]
-		return c.upsert(ctx, typ, d.ExternalID, "item", r)
+		err = c.upsert(ctx, typ, d.ExternalID, "item", r)
+		if d.Kind == erp.SalesOrder && status(err) == http.StatusBadRequest {
+			// A redelivered order NetSuite has already shipped from (a
+			// restart or a replay re-reads the log after the fulfilment):
+			// its lines can no longer be replaced, and need not be.
+			shipped, xerr := c.orderShipped(ctx, d.ExternalID)
+			if xerr != nil {
+				return xerr // the refusal is not understood yet: retry or hold
+			}
+			if shipped {
+				return nil
+			}
+		}
+		return err
 	case erp.InventoryAdjustment, erp.InventoryCount:
 		a, err := c.adjustment(d)
 		if err != nil {
@@ -256,6 +271,31 @@ func (c *Connector) cancel(ctx context.Context, d *erp.Document) error {
 		return nil
 	}
 	return c.call(ctx, http.MethodPatch, recordPath+recSalesOrder+"/"+id, "", open, nil)
+}
+
+// orderShipped reports whether the sales order with an external ID exists
+// and some of its lines have been fulfilled (false if there is none).
+func (c *Connector) orderShipped(ctx context.Context, id string) (bool, error) {
+	var order struct {
+		Item struct {
+			Items []struct {
+				QuantityFulfilled json.Number `json:"quantityFulfilled"`
+			} `json:"items"`
+		} `json:"item"`
+	}
+	err := c.call(ctx, http.MethodGet, recordPath+recSalesOrder+"/eid:"+externalID(id), "expandSubResources=true", nil, &order)
+	switch {
+	case status(err) == http.StatusNotFound:
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	for _, l := range order.Item.Items {
+		if q, ok := new(big.Rat).SetString(l.QuantityFulfilled.String()); ok && q.Sign() > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // findOrder returns the internal ID of the sales order whose otherRefNum
