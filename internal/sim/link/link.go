@@ -27,9 +27,8 @@ type Proxy struct {
 	target string
 	ln     net.Listener
 
-	// stop cancels dials in progress when the proxy closes.
-	stop context.CancelFunc
-	dial context.Context
+	// closing is closed by Close; it cancels dials in progress.
+	closing chan struct{}
 
 	mu     sync.Mutex
 	cut    bool
@@ -75,8 +74,7 @@ func New(target string) (*Proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("link: listen: %w", err)
 	}
-	p := &Proxy{target: target, ln: ln, conns: map[*pipe]struct{}{}}
-	p.dial, p.stop = context.WithCancel(context.Background())
+	p := &Proxy{target: target, ln: ln, conns: map[*pipe]struct{}{}, closing: make(chan struct{})}
 	p.wg.Go(p.accept)
 	return p, nil
 }
@@ -178,7 +176,7 @@ func (p *Proxy) Close() error {
 		open = append(open, c)
 	}
 	p.mu.Unlock()
-	p.stop()
+	close(p.closing)
 	err := p.ln.Close()
 	p.drop(open)
 	p.wg.Wait()
@@ -211,9 +209,7 @@ func (p *Proxy) accept() {
 // forward dials the target for client and copies both ways until both
 // directions end or the pipe is reset.
 func (p *Proxy) forward(client net.Conn) {
-	ctx, cancel := context.WithTimeout(p.dial, dialTimeout)
-	server, err := (&net.Dialer{}).DialContext(ctx, "tcp", p.target)
-	cancel()
+	server, err := p.dialTarget()
 	if err != nil {
 		p.failed.Add(1)
 		resetConn(client)
@@ -239,6 +235,21 @@ func (p *Proxy) forward(client net.Conn) {
 	p.mu.Lock()
 	delete(p.conns, c)
 	p.mu.Unlock()
+}
+
+// dialTarget connects to the target, giving up after dialTimeout or when the
+// proxy closes.
+func (p *Proxy) dialTarget() (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), dialTimeout)
+	defer cancel()
+	go func() {
+		select {
+		case <-p.closing:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return (&net.Dialer{}).DialContext(ctx, "tcp", p.target)
 }
 
 // copy forwards src to dst. At src's clean end it half-closes dst, so a
