@@ -39,6 +39,8 @@ func (e *Edge) uplink(ctx context.Context) {
 		pauseUntil time.Time
 	)
 	slots := make(chan struct{}, e.inflight)
+	var senders sync.WaitGroup
+	defer senders.Wait() // no send outlives the uplink (the log closes after it)
 	for ctx.Err() == nil {
 		wait := e.notify.Wait()
 		select {
@@ -83,7 +85,9 @@ func (e *Edge) uplink(ctx context.Context) {
 			inFlight[r.seq] = true
 		}
 		mu.Unlock()
+		senders.Add(1)
 		go func() {
+			defer senders.Done()
 			err := e.send(ctx, rows)
 			mu.Lock()
 			for _, r := range rows {
@@ -112,6 +116,7 @@ func (e *Edge) uplink(ctx context.Context) {
 				}
 			} else {
 				failures = 0
+				e.lastBeat.Store(0) // tell the hub soon when the backlog is gone
 				if len(rows) >= batch/2 {
 					batch = min(batch*2, e.cfg.Uplink.Batch)
 				}

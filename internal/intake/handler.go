@@ -331,7 +331,9 @@ func (h *Handler) process(ctx context.Context, p Principal, raws []json.RawMessa
 		index = append(index, i)
 	}
 	if len(valid) > 0 {
-		outs, err := h.Committer.Submit(ctx, valid)
+		// Wait for the commit even if the client hangs up: the events are
+		// stored either way, and what was stored is counted (Observe).
+		outs, err := h.Committer.Submit(context.WithoutCancel(ctx), valid)
 		if err != nil {
 			return nil, err
 		}
