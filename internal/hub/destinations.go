@@ -70,6 +70,14 @@ func (h *Hub) listDestinations(w http.ResponseWriter, r *http.Request) {
 		cfg := h.cfg.Destinations[i]
 		acc := h.accounts[cfg.Account]
 		st := d.Status()
+		// Before its first loop a destination has published nothing yet.
+		st.Name = d.Name()
+		if st.Mode == "" {
+			st.Mode = destination.Mode(cfg.Mode)
+			if st.Mode == "" {
+				st.Mode = destination.Detail
+			}
+		}
 		dead, err := h.store.CountDeadLetters(r.Context(), d.Name(), store.DeadParked)
 		if err != nil {
 			apiError(w, http.StatusInternalServerError, intake.CodeStorage, "could not read dead letters")
