@@ -105,9 +105,10 @@ func post(t *testing.T, tg *Target, docs ...erp.Document) []error {
 
 func mustPost(t *testing.T, tg *Target, docs ...erp.Document) {
 	t.Helper()
-	for i, err := range post(t, tg, docs...) {
-		if err != nil {
-			t.Fatalf("post %s %s: %v", docs[i].Kind, docs[i].ExternalID, err)
+	errs := post(t, tg, docs...) // one per document, or post fails the test
+	for i, d := range docs {
+		if errs[i] != nil {
+			t.Fatalf("post %s %s: %v", d.Kind, d.ExternalID, errs[i])
 		}
 	}
 }
