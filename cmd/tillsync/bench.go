@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,17 +15,29 @@ import (
 
 const benchUsage = `Usage:
   tillsync bench ingest [--json] [--duration 10s] [--postgres URL]
+  tillsync bench erp    [--json] [--duration 20s]
 
-Measures, side by side on this machine: hub intake over HTTP against raw
-SQLite and PostgreSQL loops, sale-to-availability latency through an edge,
-and an edge draining a backlog. Prints a table; with --json, also one JSON
-object as the last line. Missed targets are reported, not failed.
+ingest measures, side by side on this machine: hub intake over HTTP against
+raw SQLite and PostgreSQL loops, sale-to-availability latency through an
+edge, and an edge draining a backlog.
+
+erp drains a backlog of POS documents through the ERP destination engine
+into a simulated NetSuite account at concurrency limits 5 and 15 and 200 ms
+and 1 s per request, against the ceiling the account allows, then posts a
+day of till events as hourly summaries. It fails if a document is lost or
+duplicated.
+
+Both print a table; with --json, also one JSON object as the last line.
+Missed targets are reported, not failed.
 `
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "ingest" {
+	if len(args) == 0 || (args[0] != "ingest" && args[0] != "erp") {
 		fmt.Fprint(stderr, benchUsage)
 		return exitCode(2)
+	}
+	if args[0] == "erp" {
+		return runBenchERP(ctx, args[1:], stdout, stderr)
 	}
 	fs := flag.NewFlagSet("bench ingest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -57,6 +70,52 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if werr := bench.WriteTable(stdout, rep, opt); werr != nil && err == nil {
+		err = werr
+	}
+	if *asJSON {
+		b, jerr := json.Marshal(rep)
+		if jerr != nil && err == nil {
+			err = jerr
+		}
+		fmt.Fprintf(stdout, "%s\n", b)
+	}
+	return err
+}
+
+func runBenchERP(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench erp", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, benchUsage+"\nFlags of bench erp:\n")
+		fs.PrintDefaults()
+	}
+	asJSON := fs.Bool("json", false, "also print the report as one JSON object, the last line of output")
+	duration := fs.Duration("duration", 20*time.Second, "how long each detail case takes at its ceiling (its backlog is ceiling × duration)")
+	cases := fs.String("cases", "5@200ms,15@200ms,5@1s,15@1s", "detail cases to run, comma-separated `LIMIT@LATENCY`")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of each timed run to `PREFIX`.erp-<run>.pprof")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return exitCode(2)
+	}
+	opt := bench.ERPOptions{Duration: *duration, CPUProfile: *cpuprofile, Progress: stderr}
+	for _, c := range strings.Split(*cases, ",") {
+		l, lat, ok := strings.Cut(strings.TrimSpace(c), "@")
+		n, nerr := strconv.Atoi(l)
+		d, derr := time.ParseDuration(lat)
+		if !ok || nerr != nil || derr != nil || n < 1 || d <= 0 {
+			fmt.Fprintf(stderr, "tillsync bench erp: --cases: %q is not LIMIT@LATENCY, e.g. 15@200ms\n", c)
+			return exitCode(2)
+		}
+		opt.Cases = append(opt.Cases, bench.ERPCase{Limit: n, Latency: d})
+	}
+	rep, err := bench.ERP(ctx, opt)
+	if rep == nil {
+		return err
+	}
+	if werr := bench.WriteERPTable(stdout, rep, opt); werr != nil && err == nil {
 		err = werr
 	}
 	if *asJSON {

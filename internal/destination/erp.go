@@ -125,6 +125,9 @@ type ERPDestination struct {
 	open     int // entries of order not yet done
 	threads  map[string]*thread
 	runnable []*thread
+	// resumed are threads whose head waited on the thread (for the
+	// document before it, or for a retry); they go before runnable.
+	resumed  []*thread
 	delayed  delayHeap
 	poisoned map[string]string // thread → the dead letter it waits behind
 	sending  int
@@ -163,7 +166,7 @@ type thread struct {
 	key  string
 	q    []*item
 	busy bool
-	// queued is set while the thread sits in runnable or delayed.
+	// queued is set while the thread sits in runnable, resumed or delayed.
 	queued bool
 }
 
@@ -188,7 +191,7 @@ func (d *ERPDestination) Name() string { return d.cfg.Name }
 func (d *ERPDestination) reset(ctx context.Context, cursor int64) error {
 	d.cursor, d.readPos = cursor, cursor
 	d.order, d.done, d.open = nil, map[int64]bool{}, 0
-	d.threads, d.runnable, d.delayed = map[string]*thread{}, nil, nil
+	d.threads, d.runnable, d.resumed, d.delayed = map[string]*thread{}, nil, nil, nil
 	d.held = map[string][]heldEvent{}
 	d.progress = store.Progress{Destination: d.cfg.Name, Cursor: cursor}
 	parked, err := d.store.ParkedThreads(ctx, d.cfg.Name)
@@ -616,17 +619,27 @@ func (d *ERPDestination) enqueue(it *item) {
 	}
 	t.q = append(t.q, it)
 	if len(t.q) == 1 && !t.busy {
-		d.schedule(t)
+		d.schedule(t, false)
 	}
 }
 
-func (d *ERPDestination) schedule(t *thread) {
+// schedule readies a thread's head to be sent, or delays it until its
+// notBefore. A resumed head — one that waited on its thread, for the
+// document before it or for a retry — goes before the heads read from the
+// log since, which are newer: behind them, in a full window, it would wait
+// for the whole window to be sent, and hold the cursor (and with it what
+// a restart posts again) all that time.
+func (d *ERPDestination) schedule(t *thread, resumed bool) {
 	if t.queued || t.busy || len(t.q) == 0 {
 		return
 	}
 	t.queued = true
 	if nb := t.q[0].notBefore; time.Now().Before(nb) {
 		heap.Push(&d.delayed, delayed{at: nb, t: t})
+		return
+	}
+	if resumed {
+		d.resumed = append(d.resumed, t)
 		return
 	}
 	d.runnable = append(d.runnable, t)
@@ -645,7 +658,11 @@ func (d *ERPDestination) dispatch(ctx context.Context) {
 	now := time.Now()
 	for len(d.delayed) > 0 && !d.delayed[0].at.After(now) {
 		x := heap.Pop(&d.delayed).(delayed)
-		d.runnable = append(d.runnable, x.t)
+		d.resumed = append(d.resumed, x.t)
+	}
+	if len(d.resumed) > 0 {
+		d.runnable = append(d.resumed, d.runnable...)
+		d.resumed = nil
 	}
 	limit := d.cfg.Governor.Stats().Ceiling + 2
 	if d.blocked != "" {
@@ -745,7 +762,7 @@ func (d *ERPDestination) handle(r result) {
 		if class == erp.Retry && r.interrupted {
 			// Stopped, not failed: no budget spent, nothing parked; the
 			// document is posted again after a restart.
-			d.schedule(t)
+			d.schedule(t, true)
 			continue
 		}
 		d.metrics.Deliveries.WithLabelValues(d.cfg.Name, class.String()).Inc()
@@ -757,7 +774,7 @@ func (d *ERPDestination) handle(r result) {
 				d.log.Error("the ERP refuses tillsync; holding every document until the configuration is fixed", "err", err)
 				d.setBlocked(err.Error())
 			}
-			d.schedule(t)
+			d.schedule(t, true)
 			continue
 		}
 		if class == erp.RateLimited {
@@ -769,7 +786,7 @@ func (d *ERPDestination) handle(r result) {
 					after = d.cfg.Retry.Backoff.Delay(it.throttles - 1)
 				}
 				it.notBefore = now.Add(after)
-				d.schedule(t)
+				d.schedule(t, true)
 				continue
 			}
 			class = erp.Retry
@@ -783,7 +800,7 @@ func (d *ERPDestination) handle(r result) {
 				}
 				it.notBefore = now.Add(wait)
 				d.log.Debug("will retry", "external_id", it.doc.ExternalID, "attempt", it.attempts, "in", wait, "err", err)
-				d.schedule(t)
+				d.schedule(t, true)
 				continue
 			}
 		} else {
@@ -809,7 +826,7 @@ func (d *ERPDestination) pop(t *thread) {
 		delete(d.threads, t.key)
 		return
 	}
-	d.schedule(t)
+	d.schedule(t, true)
 }
 
 func (d *ERPDestination) delivered(it *item) {
