@@ -117,6 +117,7 @@ type ERPDestination struct {
 	metrics *Metrics
 
 	results chan result
+	checks  chan error
 	// Run's state.
 	cursor   int64 // every event ≤ cursor is delivered, skipped or parked
 	readPos  int64 // events ≤ readPos have been read
@@ -182,7 +183,7 @@ type result struct {
 func NewERPDestination(cfg ERPConfig, st *store.Store, n *Notifier, m *Metrics, log *slog.Logger) *ERPDestination {
 	cfg.defaults()
 	return &ERPDestination{cfg: cfg, store: st, notify: n, metrics: m, log: log.With("destination", cfg.Name),
-		results: make(chan result, 64)}
+		results: make(chan result, 64), checks: make(chan error, 1)}
 }
 
 // Name returns the destination's name.
@@ -265,6 +266,12 @@ func (d *ERPDestination) Run(ctx context.Context) error {
 		case <-timer.C:
 		case <-flush.C:
 			d.save(ctx)
+		case err := <-d.checks:
+			if c, _ := erp.Classify(err); c == erp.Misconfigured && d.blocked == "" {
+				d.log.Error("the ERP account check failed: holding every document until the configuration is fixed", "err", err)
+				d.setBlocked(err.Error())
+				d.probeAt = time.Now() // the first document probes at once
+			}
 		case <-control.C:
 			needFill = true
 			if err := d.control(ctx); err != nil && ctx.Err() == nil {
@@ -960,4 +967,17 @@ func (d *ERPDestination) publishStatus() {
 	d.status = Status{Name: d.cfg.Name, Mode: d.cfg.Mode, Cursor: d.cursor, Paused: d.paused, Blocked: d.blocked,
 		Sending: d.sending, Open: d.open}
 	d.statusMu.Unlock()
+}
+
+// NoteCheck tells the destination that its account's start-up check
+// failed, so a misconfiguration (credentials, permissions) shows as blocked
+// before the first document fails.
+func (d *ERPDestination) NoteCheck(err error) {
+	if err == nil {
+		return
+	}
+	select {
+	case d.checks <- err:
+	default:
+	}
 }

@@ -27,8 +27,12 @@ type account struct {
 // not — intake must go on — and shows in the destination's status.
 func (h *Hub) buildERP(dm *destination.Metrics) error {
 	h.accounts = map[string]*account{}
-	deps := erp.Deps{HTTP: &http.Client{}, Log: h.log, Clock: time.Now}
 	for i, a := range h.cfg.ERPAccounts {
+		// Each account gets its own connection pool, sized to keep a
+		// connection (a TLS handshake, against a real ERP) per slot.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = max(a.Concurrency, 1) * 2
+		deps := erp.Deps{HTTP: &http.Client{Transport: tr}, Log: h.log, Clock: time.Now}
 		spec, err := connectors.Lookup(a.Kind)
 		if err != nil {
 			return fmt.Errorf("hub config: erp_accounts[%d].kind: %w", i, err)
@@ -130,6 +134,11 @@ func (h *Hub) checkAccount(ctx context.Context, a *account) {
 	if c, ok := a.conn.(erp.Checker); ok {
 		if err := c.Check(ctx); err != nil {
 			h.log.Error("ERP account check failed: postings will be held or retried until it is fixed", "account", a.cfg.Name, "kind", a.cfg.Kind, "err", err)
+			for i, d := range h.cfg.Destinations {
+				if d.Account == a.cfg.Name {
+					h.erps[i].NoteCheck(err)
+				}
+			}
 			return
 		}
 		h.log.Info("ERP account reachable and credentials accepted", "account", a.cfg.Name, "kind", a.cfg.Kind)

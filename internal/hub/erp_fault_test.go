@@ -637,6 +637,22 @@ func TestERPWrongCredentialsHoldUntilFixed(t *testing.T) {
 	}
 }
 
+// Wrong credentials show at start, from the account check, before any
+// document has been posted (or failed).
+func TestERPWrongCredentialsShowBeforeTheFirstDocument(t *testing.T) {
+	t.Parallel()
+	sim := startNetSuite(t, erpsim.Options{})
+	wrong := nssim.DefaultCredentials()
+	wrong.TokenSecret = strings.Repeat("0", len(wrong.TokenSecret))
+	h := runHub(t, nsHubConfig(filepath.Join(t.TempDir(), "hub.db"), sim.url, wrong))
+	eventually(t, 10*time.Second, "the destination to report it is blocked with no document posted", func() bool {
+		return strings.Contains(h.status(t).Blocked, "INVALID_LOGIN")
+	})
+	if d := h.status(t); d.LagEvents != 0 || d.DeadLetters != 0 {
+		t.Errorf("status %+v, want an empty log and no dead letters", d)
+	}
+}
+
 // An ERP that cannot be reached is an outage, not configuration: each
 // document is retried within its budget and then parked with the
 // connection error, in the API for an operator to replay.
