@@ -247,35 +247,34 @@ func (o *outbox) pending(ctx context.Context, n, live int, skip map[int64]bool) 
 // markSynced records the hub's answer: stored (with its hub seq) or
 // rejected (kept locally, with the reason, never resent).
 func (o *outbox) markSynced(ctx context.Context, now time.Time, synced map[int64]int64, rejected map[int64]string) error {
-	tx, err := o.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("edge: begin: %w", err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	// One statement per chunk: UPDATE … FROM (VALUES (store_seq, hub_seq), …).
-	pairs := make([][2]int64, 0, len(synced))
-	for seq, hubSeq := range synced {
-		pairs = append(pairs, [2]int64{seq, hubSeq})
-	}
-	for start := 0; start < len(pairs); start += 400 {
-		chunk := pairs[start:min(start+400, len(pairs))]
-		args := make([]any, 0, 1+2*len(chunk))
-		args = append(args, now.UnixMicro())
-		for _, p := range chunk {
-			args = append(args, p[0], p[1])
+	// Not fsynced on its own: lost in a power cut, the marks only make
+	// the edge resend events the hub answers "duplicate".
+	return store.LightTx(ctx, o.w, true, func(tx *sql.Tx) error {
+		// One statement per chunk: UPDATE … FROM (VALUES (store_seq, hub_seq), …).
+		pairs := make([][2]int64, 0, len(synced))
+		for seq, hubSeq := range synced {
+			pairs = append(pairs, [2]int64{seq, hubSeq})
 		}
-		q := `UPDATE outbox SET synced_at = ?, hub_seq = v.column2 FROM (VALUES ` +
-			strings.TrimSuffix(strings.Repeat("(?,?),", len(chunk)), ",") + `) AS v WHERE outbox.seq = v.column1`
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return fmt.Errorf("edge: mark synced: %w", err)
+		for start := 0; start < len(pairs); start += 400 {
+			chunk := pairs[start:min(start+400, len(pairs))]
+			args := make([]any, 0, 1+2*len(chunk))
+			args = append(args, now.UnixMicro())
+			for _, p := range chunk {
+				args = append(args, p[0], p[1])
+			}
+			q := `UPDATE outbox SET synced_at = ?, hub_seq = v.column2 FROM (VALUES ` +
+				strings.TrimSuffix(strings.Repeat("(?,?),", len(chunk)), ",") + `) AS v WHERE outbox.seq = v.column1`
+			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+				return fmt.Errorf("edge: mark synced: %w", err)
+			}
 		}
-	}
-	for seq, why := range rejected {
-		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET rejected = ? WHERE seq = ?`, why, seq); err != nil {
-			return fmt.Errorf("edge: mark rejected: %w", err)
+		for seq, why := range rejected {
+			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET rejected = ? WHERE seq = ?`, why, seq); err != nil {
+				return fmt.Errorf("edge: mark rejected: %w", err)
+			}
 		}
-	}
-	return tx.Commit()
+		return nil
+	})
 }
 
 // backlog returns how many events await the hub and when the oldest was

@@ -65,11 +65,16 @@ type Progress struct {
 // SaveProgress writes a destination's progress atomically: a crash never
 // leaves the cursor ahead of what was delivered or parked.
 func (s *Store) SaveProgress(ctx context.Context, p Progress) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+	// A lost save only means re-posting (upserts by external ID) and
+	// re-parking: no fsync of its own.
+	err := s.light(ctx, func(tx *sql.Tx) error { return s.saveProgress(ctx, tx, p) })
 	if err != nil {
 		return fmt.Errorf("store: save progress of %s: %w", p.Destination, err)
 	}
-	defer func() { _ = tx.Rollback() }()
+	return nil
+}
+
+func (s *Store) saveProgress(ctx context.Context, tx *sql.Tx, p Progress) error {
 	now := time.Now().UnixMicro()
 	if err := s.insertRows(ctx, txWriter{tx}, `INSERT INTO deliveries (destination, external_id, kind, seq, events, delivered_at) VALUES `,
 		` ON CONFLICT (destination, external_id) DO UPDATE SET delivered_at = excluded.delivered_at`, 6, len(p.Delivered),
@@ -120,7 +125,7 @@ func (s *Store) SaveProgress(ctx context.Context, p Progress) error {
 		ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at`), p.Destination, p.Cursor, now); err != nil {
 		return fmt.Errorf("store: write cursor %s: %w", p.Destination, err)
 	}
-	return tx.Commit()
+	return nil
 }
 
 // takeSummaryPart records that a period's summary part is taken (delivered

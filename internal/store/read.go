@@ -142,8 +142,11 @@ func (s *Store) Cursor(ctx context.Context, name string) (int64, error) {
 
 // SetCursor records a destination's last delivered seq.
 func (s *Store) SetCursor(ctx context.Context, name string, seq int64) error {
-	_, err := s.w.ExecContext(ctx, s.rebind(`INSERT INTO cursors (name, seq, updated_at) VALUES (?, ?, ?)
+	err := s.light(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO cursors (name, seq, updated_at) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at`), name, seq, time.Now().UnixMicro())
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store: write cursor %s: %w", name, err)
 	}
@@ -165,21 +168,19 @@ func (s *Store) SaveHealth(ctx context.Context, hs []Health) error {
 	if len(hs) == 0 {
 		return nil
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: save store health: %w", err)
-	}
-	defer func() { _ = tx.Rollback() }()
 	q := s.rebind(`INSERT INTO store_health (location, last_contact, events_received, backlog, oldest_unsynced_at, edge_id)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (location) DO UPDATE SET last_contact = excluded.last_contact,
 		events_received = excluded.events_received, backlog = excluded.backlog,
 		oldest_unsynced_at = excluded.oldest_unsynced_at, edge_id = excluded.edge_id`)
-	for _, h := range hs {
-		if _, err := tx.ExecContext(ctx, q, h.Location, micros(h.LastContact), h.EventsReceived, h.Backlog, micros(h.OldestUnsyncedAt), h.EdgeID); err != nil {
-			return fmt.Errorf("store: save health of %s: %w", h.Location, err)
+	err := s.light(ctx, func(tx *sql.Tx) error {
+		for _, h := range hs {
+			if _, err := tx.ExecContext(ctx, q, h.Location, micros(h.LastContact), h.EventsReceived, h.Backlog, micros(h.OldestUnsyncedAt), h.EdgeID); err != nil {
+				return fmt.Errorf("store: save health of %s: %w", h.Location, err)
+			}
 		}
-	}
-	if err := tx.Commit(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("store: save store health: %w", err)
 	}
 	return nil

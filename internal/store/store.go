@@ -186,3 +186,49 @@ func values(rows, cols int) string {
 // chunkRows is how many rows go in one multi-row statement: under SQLite's
 // 32,766 and PostgreSQL's 65,535 parameter limits for every table here.
 const chunkRows = 400
+
+// LightTx runs fn in a write transaction that SQLite does not fsync at
+// commit (synchronous=NORMAL for this transaction only; WAL mode keeps it
+// consistent, and the next fsynced commit makes it durable too). For
+// bookkeeping whose loss in a power cut costs only a harmless redo — a
+// cursor that re-delivers, health that is re-reported, synced marks that
+// make an edge resend what the hub will call duplicates — never for
+// events. On PostgreSQL it is an ordinary transaction.
+func LightTx(ctx context.Context, db *sql.DB, sqlite bool, fn func(*sql.Tx) error) error {
+	if !sqlite {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = tx.Rollback() }()
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return tx.Commit()
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = conn.Close() }()
+	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+		return err
+	}
+	// Back to FULL whatever happens: the next user of this connection may
+	// append events.
+	defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = FULL`) }()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// light runs fn in a LightTx on the store's writer.
+func (s *Store) light(ctx context.Context, fn func(*sql.Tx) error) error {
+	return LightTx(ctx, s.w, s.dialect == SQLite, fn)
+}
