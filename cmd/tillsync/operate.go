@@ -7,8 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/user"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/tillsync/tillsync/internal/config"
 	"github.com/tillsync/tillsync/internal/erp/connectors"
@@ -75,6 +79,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err := st.RequestRewind(ctx, *dest, *from); err != nil {
 			return err
 		}
+		auditCLI(ctx, st, "replay destination from "+strconv.FormatInt(*from, 10), *dest)
 		fmt.Fprintf(stdout, "destination %s will re-deliver every event after log position %d (the ERP's external IDs make repeats harmless)\n", *dest, *from)
 		return nil
 	}
@@ -82,6 +87,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	auditCLI(ctx, st, "replay dead letters", *dest)
 	fmt.Fprintf(stdout, "%d dead letter(s) of %s queued for re-delivery\n", n, *dest)
 	return nil
 }
@@ -106,6 +112,7 @@ func runDeadLetters(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
+	auditCLI(ctx, st, "read dead letters", *dest)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		for _, r := range rows {
@@ -159,6 +166,7 @@ func runDestination(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := st.SetPaused(ctx, name, paused); err != nil {
 		return err
 	}
+	auditCLI(ctx, st, fs.Arg(0)+" destination", name)
 	fmt.Fprintf(stdout, "destination %s %sd (the running hub applies it within a second)\n", name, fs.Arg(0))
 	return nil
 }
@@ -198,3 +206,15 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// auditCLI records an operator's command in the audit trail: the CLI runs
+// on the hub's machine, as an operating-system user.
+func auditCLI(ctx context.Context, st *store.Store, action, target string) {
+	who := "cli"
+	if u, err := user.Current(); err == nil {
+		who = "cli:" + u.Username
+	}
+	host, _ := os.Hostname()
+	_ = st.AppendAudit(ctx, store.AuditEntry{At: time.Now().UTC(), Actor: who, Role: "operator", Action: action,
+		Target: target, Remote: "local:" + host, Result: "allowed"})
+}

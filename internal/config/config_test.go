@@ -164,7 +164,7 @@ location: s1
 zone: Europe/Berlin
 data: data/s1.db
 hub:
-  url: http://hub.internal:8080
+  url: https://hub.internal:8443
   token_env: TEST_EDGE_TOKEN
 `
 
@@ -330,7 +330,7 @@ func TestWebhookSecretEnv(t *testing.T) {
 func validEdge() config.Edge {
 	c := config.DefaultEdge()
 	c.Location, c.Zone = "s1", "Europe/Berlin"
-	c.Hub = config.EdgeHub{URL: "http://hub:8080", Token: "inline"}
+	c.Hub = config.EdgeHub{URL: "https://hub:8443", Token: "inline"}
 	return c
 }
 

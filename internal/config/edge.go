@@ -1,9 +1,11 @@
 package config
 
 import (
+	"net"
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tillsync/tillsync/internal/event"
@@ -38,10 +40,31 @@ type EdgeHub struct {
 	// environment variable that holds it.
 	Token    string `yaml:"token"`
 	TokenEnv string `yaml:"token_env"`
+	// TokenFile names a file holding the token (a mounted secret).
+	TokenFile string `yaml:"token_file"`
+	// CAFile is a PEM bundle to verify the hub's certificate with, instead
+	// of the system's roots.
+	CAFile string `yaml:"ca_file"`
+	// ClientCertFile and ClientKeyFile authenticate the edge to the hub
+	// with mutual TLS.
+	ClientCertFile string `yaml:"client_cert_file"`
+	ClientKeyFile  string `yaml:"client_key_file"`
+	// InsecurePlaintext allows an http:// hub URL — on a loopback address
+	// only, for development. There is no insecure fallback otherwise.
+	InsecurePlaintext bool `yaml:"insecure_plaintext"`
 }
 
 // BearerToken resolves the store's token.
-func (h EdgeHub) BearerToken() string { return secret(h.Token, h.TokenEnv) }
+func (h EdgeHub) BearerToken() string {
+	if h.TokenFile != "" {
+		b, err := os.ReadFile(h.TokenFile)
+		if err != nil {
+			return ""
+		}
+		return strings.TrimSpace(string(b))
+	}
+	return secret(h.Token, h.TokenEnv)
+}
 
 // Uplink tunes how the edge drains its log to the hub.
 type Uplink struct {
@@ -118,9 +141,21 @@ func (c *Edge) Validate() error {
 	}
 	if u, err := url.Parse(c.Hub.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		p.add("hub.url", "%q is not an http(s) URL of the hub", c.Hub.URL)
+	} else if u.Scheme == "http" {
+		switch {
+		case !IsLoopbackHost(u.Hostname()):
+			p.add("hub.url", "%q is plain HTTP to another machine: use https (card-holder data environment traffic must be encrypted, PCI DSS Req. 4.2.1)", c.Hub.URL)
+		case !c.Hub.InsecurePlaintext:
+			p.add("hub.url", "%q is plain HTTP: use https, or for development on this machine set hub.insecure_plaintext: true", c.Hub.URL)
+		}
 	}
-	if c.Hub.BearerToken() == "" {
-		if c.Hub.TokenEnv != "" {
+	if (c.Hub.ClientCertFile == "") != (c.Hub.ClientKeyFile == "") {
+		p.add("hub.client_cert_file", "and hub.client_key_file go together")
+	}
+	if c.Hub.BearerToken() == "" && c.Hub.ClientCertFile == "" {
+		if c.Hub.TokenFile != "" {
+			p.add("hub.token_file", "%s is missing or empty", c.Hub.TokenFile)
+		} else if c.Hub.TokenEnv != "" {
 			p.add("hub.token_env", "environment variable %s is empty; set it to the store's token", c.Hub.TokenEnv)
 		} else {
 			p.add("hub.token_env", "is required: name an environment variable holding the store's token")
@@ -150,4 +185,13 @@ func (c *Edge) Validate() error {
 	}
 	checkLog(&p, c.Log)
 	return p.Err("edge")
+}
+
+// IsLoopbackHost reports whether a host name or address is this machine.
+func IsLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -26,10 +26,51 @@ type Hub struct {
 	Commit       Commit           `yaml:"commit"`
 	Limits       Limits           `yaml:"limits"`
 	Log          Log              `yaml:"log"`
-	// AdminTokenSHA256 is the hash of the operators' bearer token for the
-	// API's actions (pause, resume, replay). Empty: actions only through
-	// the CLI on the hub's machine.
+	// AdminTokenSHA256 is the hash of an admin API key (a shorthand for
+	// one api_keys entry named "admin").
 	AdminTokenSHA256 string `yaml:"admin_token_sha256"`
+	// APIKeys are the keys of people and tools using the JSON API, each
+	// with a role: viewer (reads), operator (pause, resume, replay), admin
+	// (also the audit trail). With no keys at all, reads are open to this
+	// machine only and actions are CLI-only.
+	APIKeys []APIKey `yaml:"api_keys"`
+	// TLS serves the API over HTTPS (TLS 1.2+). Without it the hub serves
+	// plain HTTP only on a loopback address, and only with
+	// insecure_plaintext: true — for development.
+	TLS               TLS  `yaml:"tls"`
+	InsecurePlaintext bool `yaml:"insecure_plaintext"`
+	// AllowPrivateDestinations lets webhooks and ERPs be on loopback,
+	// link-local or private addresses (simulators, an on-premises ERP) and
+	// over plain HTTP there. Off, outbound URLs must be public HTTPS.
+	AllowPrivateDestinations bool `yaml:"allow_private_destinations"`
+	// Audit keeps the audit trail.
+	Audit Audit `yaml:"audit"`
+}
+
+// APIKey is one API key, kept as the SHA-256 of its secret.
+type APIKey struct {
+	Name      string `yaml:"name"`
+	Role      string `yaml:"role"`
+	KeySHA256 string `yaml:"key_sha256"`
+}
+
+// TLS is the hub's certificate, and optionally the CA that signs store
+// edges' client certificates (mutual TLS: a certificate whose common name
+// is a store ID authenticates that store).
+type TLS struct {
+	CertFile     string `yaml:"cert_file"`
+	KeyFile      string `yaml:"key_file"`
+	ClientCAFile string `yaml:"client_ca_file"`
+}
+
+// Enabled reports whether a certificate is configured.
+func (t TLS) Enabled() bool { return t.CertFile != "" }
+
+// Audit configures the audit trail.
+type Audit struct {
+	// Retention is how long audit lines are kept: at least 12 months
+	// (PCI DSS Req. 10.5.1); default 13 months.
+	Retention time.Duration `yaml:"retention"`
 }
 
 // Store is a location that may send events, with the SHA-256 of its token.
@@ -134,10 +175,16 @@ type Commit struct {
 	MaxBatch int           `yaml:"max_batch"`
 }
 
-// Limits bound one intake request.
+// Limits bound intake: one request's size, and each token's request rate.
 type Limits struct {
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 	MaxEvents    int   `yaml:"max_events"`
+	// RequestsPerSecond and Burst limit each token's requests at the hub
+	// (default 1,000/s with bursts of 2,000: far above any store's edge, well
+	// below what would starve the others). The edge does not limit its
+	// own terminals.
+	RequestsPerSecond float64 `yaml:"requests_per_second"`
+	Burst             int     `yaml:"burst"`
 }
 
 // Log configures logging.
@@ -152,8 +199,9 @@ func DefaultHub() Hub {
 		Listen:   ":8080",
 		Database: "sqlite:data/hub.db",
 		Commit:   Commit{Linger: time.Millisecond, MaxBatch: 5000},
-		Limits:   Limits{MaxBodyBytes: 16 << 20, MaxEvents: 5000},
+		Limits:   Limits{MaxBodyBytes: 16 << 20, MaxEvents: 5000, RequestsPerSecond: 1000, Burst: 2000},
 		Log:      Log{Level: "info", Format: "json"},
+		Audit:    Audit{Retention: 13 * 30 * 24 * time.Hour},
 	}
 }
 
@@ -314,6 +362,32 @@ func (c *Hub) Validate() error {
 	}
 	if c.Commit.MaxBatch < 0 {
 		p.add("commit.max_batch", "must not be negative")
+	}
+	for i, k := range c.APIKeys {
+		f := field("api_keys", i)
+		if k.Name == "" {
+			p.add(f+".name", "is required (it names the key in the audit trail)")
+		}
+		switch k.Role {
+		case "viewer", "operator", "admin":
+		default:
+			p.add(f+".role", "%q: use viewer, operator or admin", k.Role)
+		}
+		if !isHexSHA256(k.KeySHA256) {
+			p.add(f+".key_sha256", "must be 64 hex digits: run `tillsync token` and paste the hash it prints")
+		}
+	}
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		p.add("tls", "needs both cert_file and key_file")
+	}
+	if c.TLS.ClientCAFile != "" && c.TLS.CertFile == "" {
+		p.add("tls.client_ca_file", "needs cert_file and key_file: mutual TLS runs over TLS")
+	}
+	if c.Audit.Retention != 0 && c.Audit.Retention < 365*24*time.Hour {
+		p.add("audit.retention", "is %s; PCI DSS Req. 10.5.1 asks for at least 12 months (8760h)", c.Audit.Retention)
+	}
+	if c.Limits.RequestsPerSecond < 0 || c.Limits.Burst < 0 {
+		p.add("limits", "requests_per_second and burst must not be negative")
 	}
 	if c.AdminTokenSHA256 != "" && !isHexSHA256(c.AdminTokenSHA256) {
 		p.add("admin_token_sha256", "must be 64 hex digits: run `tillsync token` and paste the hash it prints")

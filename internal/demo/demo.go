@@ -305,6 +305,7 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	}
 	hcfg.Sources = []config.Source{{ID: "webshop", TokenSHA256: intake.HashToken(shopToken), Locations: locs}}
 	hcfg.Channels = []config.Channel{{Name: "web", SafetyBuffer: event.Units(1)}, {Name: "store-pickup"}}
+	hcfg.AllowPrivateDestinations = true // the receiver and the ERP are simulators on this machine
 	hcfg.Webhooks = []config.Webhook{{Name: "shop-availability", URL: receiver.URL, Secret: string(secret), Channels: []string{"web"}}}
 	hcfg.ERPAccounts = []config.ERPAccount{{Name: "netsuite", Kind: "netsuite", Concurrency: 6, Settings: map[string]string{
 		"account_id": creds.AccountID, "base_url": nsServer.URL, "consumer_key": creds.ConsumerKey, "consumer_secret": creds.ConsumerSecret,
@@ -334,7 +335,7 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		ecfg := config.DefaultEdge()
 		ecfg.Location, ecfg.Zone = nd.id, "Europe/Berlin"
 		ecfg.Data = filepath.Join(dir, nd.id+".db")
-		ecfg.Hub = config.EdgeHub{URL: "http://" + nd.proxy.Addr(), Token: nd.token}
+		ecfg.Hub = config.EdgeHub{URL: "http://" + nd.proxy.Addr(), Token: nd.token, InsecurePlaintext: true} // all on this machine
 		ecfg.Uplink.BackoffMin, ecfg.Uplink.BackoffMax = 50*time.Millisecond, 250*time.Millisecond
 		ecfg.Uplink.SnapshotInterval = 2 * time.Second
 		ecfg.Uplink.Timeout = 5 * time.Second

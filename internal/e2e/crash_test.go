@@ -42,6 +42,7 @@ func crash(t *testing.T, victim string) {
 	hubAddr, edgeAddr := freeAddr(t), freeAddr(t)
 	hubURL, edgeURL := "http://"+hubAddr, "http://"+edgeAddr
 	hubYAML := writeFile(t, dir, "hub.yaml", fmt.Sprintf(`listen: %q
+insecure_plaintext: true
 database: %q
 stores:
   - id: %s
@@ -58,6 +59,7 @@ listen: %q
 data: %q
 hub:
   url: %q
+  insecure_plaintext: true
   token_env: TILLSYNC_EDGE_TOKEN
 uplink:
   batch: 500

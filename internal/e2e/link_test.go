@@ -67,7 +67,7 @@ func setup(t *testing.T, tune func(*config.Edge)) *stack {
 	ec := config.DefaultEdge()
 	ec.Location, ec.Zone, ec.Listen = location, zone, "127.0.0.1:0"
 	ec.Data = filepath.Join(dir, "edge.db")
-	ec.Hub = config.EdgeHub{URL: "http://" + s.link.Addr(), Token: storeToken}
+	ec.Hub = config.EdgeHub{URL: "http://" + s.link.Addr(), Token: storeToken, InsecurePlaintext: true}
 	ec.Uplink.BackoffMin, ec.Uplink.BackoffMax = 20*time.Millisecond, 500*time.Millisecond
 	ec.Uplink.SnapshotInterval = 500 * time.Millisecond
 	ec.Uplink.Timeout = 20 * time.Second

@@ -3,6 +3,8 @@ package edge
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -10,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -86,7 +89,17 @@ func New(ctx context.Context, cfg config.Edge, log *slog.Logger, opt Options) (*
 		inflight: opt.Inflight, reg: prometheus.NewRegistry(),
 	}
 	if e.client == nil {
-		e.client = &http.Client{Timeout: cfg.Uplink.Timeout}
+		tc, err := hubTLS(cfg.Hub)
+		if err != nil {
+			_ = out.close()
+			return nil, err
+		}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = tc
+		e.client = &http.Client{Timeout: cfg.Uplink.Timeout, Transport: tr}
+	}
+	if strings.HasPrefix(cfg.Hub.URL, "http://") {
+		e.log.Warn("DEVELOPMENT ONLY: talking to the hub over plain HTTP on this machine (hub.insecure_plaintext)", "hub", cfg.Hub.URL)
 	}
 	if e.inflight <= 0 {
 		e.inflight = 2
@@ -344,4 +357,30 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// hubTLS is how the edge talks TLS to the hub: 1.2 or newer, the hub's
+// certificate verified against the system roots or hub.ca_file, and the
+// store's client certificate when mutual TLS is configured.
+func hubTLS(h config.EdgeHub) (*tls.Config, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if h.CAFile != "" {
+		pem, err := os.ReadFile(h.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("edge config: hub.ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("edge config: hub.ca_file %s holds no PEM certificate", h.CAFile)
+		}
+		tc.RootCAs = pool
+	}
+	if h.ClientCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(h.ClientCertFile, h.ClientKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("edge config: hub.client_cert_file: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return tc, nil
 }

@@ -27,7 +27,7 @@ const unreachableHub = "http://127.0.0.1:1"
 func edgeConfig(hubURL, data string) config.Edge {
 	c := config.DefaultEdge()
 	c.Location, c.Zone, c.Data = "s1", "Europe/Berlin", data
-	c.Hub = config.EdgeHub{URL: hubURL, Token: storeToken}
+	c.Hub = config.EdgeHub{URL: hubURL, Token: storeToken, InsecurePlaintext: true}
 	c.Uplink.BackoffMin, c.Uplink.BackoffMax = 5*time.Millisecond, 20*time.Millisecond
 	c.Uplink.SnapshotInterval = 20 * time.Millisecond
 	c.Uplink.Timeout = 5 * time.Second

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/tillsync/tillsync/internal/access"
 	"github.com/tillsync/tillsync/internal/availability"
 	"github.com/tillsync/tillsync/internal/channel/sse"
 	"github.com/tillsync/tillsync/internal/event"
@@ -38,11 +39,13 @@ func (h *Hub) tokens() intake.Tokens {
 }
 
 func (h *Hub) routes() http.Handler {
-	auth := h.tokens()
+	auth := storeAuth{tokens: h.tokens(), stores: h.stores}
+	g := h.guard
 	mux := http.NewServeMux()
 	mux.Handle("/v1/events", &intake.Handler{
 		Auth: auth, Committer: h.committer, Log: h.log,
-		Limits:  intake.Limits{MaxBodyBytes: h.cfg.Limits.MaxBodyBytes, MaxEvents: h.cfg.Limits.MaxEvents},
+		Limits: intake.Limits{MaxBodyBytes: h.cfg.Limits.MaxBodyBytes, MaxEvents: h.cfg.Limits.MaxEvents,
+			RequestsPerSecond: h.cfg.Limits.RequestsPerSecond, Burst: h.cfg.Limits.Burst},
 		Observe: h.observeIntake,
 	})
 	mux.HandleFunc("POST /v1/edge/status", func(w http.ResponseWriter, r *http.Request) {
@@ -75,12 +78,11 @@ func (h *Hub) routes() http.Handler {
 		}
 		h.snapshot(w, r, p.Location)
 	})
-	mux.HandleFunc("GET /v1/stores", h.listStores)
-	mux.HandleFunc("GET /v1/stock/{sku}", h.stock)
-	mux.HandleFunc("GET /v1/oversells", h.oversells)
-	mux.Handle("GET /v1/availability/stream", &sse.Handler{
-		Broker: h.broker, Store: h.store, Channels: h.channels, Stopping: h.stopping,
-	})
+	mux.HandleFunc("GET /v1/stores", g.Require(access.Viewer, "list stores", false, h.listStores))
+	mux.HandleFunc("GET /v1/stock/{sku}", g.Require(access.Viewer, "read stock", false, h.stock))
+	mux.HandleFunc("GET /v1/oversells", g.Require(access.Viewer, "list oversells", false, h.oversells))
+	stream := &sse.Handler{Broker: h.broker, Store: h.store, Channels: h.channels, Stopping: h.stopping}
+	mux.HandleFunc("GET /v1/availability/stream", g.Require(access.Viewer, "stream availability", false, stream.ServeHTTP))
 	mux.HandleFunc("GET /v1/health", func(w http.ResponseWriter, r *http.Request) {
 		head, err := h.store.Head(r.Context())
 		if err != nil {
@@ -89,7 +91,7 @@ func (h *Hub) routes() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "log_head": head})
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(h.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /metrics", g.Require(access.Viewer, "read metrics", false, promhttp.HandlerFor(h.reg, promhttp.HandlerOpts{}).ServeHTTP))
 	h.destinationRoutes(mux)
 	return mux
 }

@@ -1,11 +1,11 @@
 package hub
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"net/http"
 	"strconv"
 
+	"github.com/tillsync/tillsync/internal/access"
 	"github.com/tillsync/tillsync/internal/destination"
 	"github.com/tillsync/tillsync/internal/intake"
 	"github.com/tillsync/tillsync/internal/store"
@@ -22,32 +22,19 @@ type DestinationInfo struct {
 }
 
 func (h *Hub) destinationRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /v1/destinations", h.listDestinations)
-	mux.HandleFunc("GET /v1/destinations/{name}/dead-letters", h.listDeadLetters)
-	mux.HandleFunc("POST /v1/destinations/{name}/pause", h.admin(h.pauseDestination(true)))
-	mux.HandleFunc("POST /v1/destinations/{name}/resume", h.admin(h.pauseDestination(false)))
-	mux.HandleFunc("POST /v1/destinations/{name}/replay", h.admin(h.replayDestination))
+	g := h.guard
+	mux.HandleFunc("GET /v1/destinations", g.Require(access.Viewer, "list destinations", false, h.listDestinations))
+	// Dead letters hold the documents meant for the ERP (sanitized, but
+	// business data): a sensitive view, audited.
+	mux.HandleFunc("GET /v1/destinations/{name}/dead-letters", g.Require(access.Viewer, "read dead letters", true, h.listDeadLetters))
+	mux.HandleFunc("POST /v1/destinations/{name}/pause", g.Require(access.Operator, "pause destination", true, h.pauseDestination(true)))
+	mux.HandleFunc("POST /v1/destinations/{name}/resume", g.Require(access.Operator, "resume destination", true, h.pauseDestination(false)))
+	mux.HandleFunc("POST /v1/destinations/{name}/replay", g.Require(access.Operator, "replay destination", true, h.replayDestination))
+	mux.HandleFunc("GET /v1/audit", g.Require(access.Admin, "read audit trail", true, h.auditLog))
 }
 
 func apiError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": msg}})
-}
-
-// admin guards an action with the operators' token.
-func (h *Hub) admin(next http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if h.cfg.AdminTokenSHA256 == "" {
-			apiError(w, http.StatusForbidden, intake.CodeForbidden, "no admin_token_sha256 is configured: use the tillsync CLI on the hub's machine")
-			return
-		}
-		tok, ok := intake.BearerToken(r)
-		if !ok || subtle.ConstantTimeCompare([]byte(intake.HashToken(tok)), []byte(h.cfg.AdminTokenSHA256)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="tillsync"`)
-			apiError(w, http.StatusUnauthorized, intake.CodeUnauthorized, "an admin bearer token is required")
-			return
-		}
-		next(w, r)
-	}
 }
 
 func (h *Hub) destination(name string) *destination.ERPDestination {
@@ -164,4 +151,27 @@ func (h *Hub) replayDestination(w http.ResponseWriter, r *http.Request) {
 	default:
 		apiError(w, http.StatusBadRequest, "bad_request", `send {"dead_letters": true}, {"ids": [...]} or {"from_seq": N}`)
 	}
+}
+
+func (h *Hub) auditLog(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	after, _ := strconv.ParseInt(q.Get("after_id"), 10, 64)
+	limit := 1000
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			apiError(w, http.StatusBadRequest, "bad_parameter", "limit must be a positive integer")
+			return
+		}
+		limit = min(n, 10000)
+	}
+	rows, err := h.store.AuditLog(r.Context(), after, q.Get("actor"), q.Get("action"), limit)
+	if err != nil {
+		apiError(w, http.StatusInternalServerError, intake.CodeStorage, "could not read the audit trail")
+		return
+	}
+	if rows == nil {
+		rows = []store.AuditEntry{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"audit": rows})
 }

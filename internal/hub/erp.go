@@ -38,6 +38,11 @@ func (h *Hub) buildERP(dm *destination.Metrics) error {
 			return fmt.Errorf("hub config: erp_accounts[%d].kind: %w", i, err)
 		}
 		settings := a.Resolve()
+		for _, k := range []string{"base_url", "url"} {
+			if err := checkOutbound(context.Background(), fmt.Sprintf("erp_accounts[%d].settings.%s", i, k), settings[k], h.cfg.AllowPrivateDestinations); err != nil {
+				return err
+			}
+		}
 		for _, f := range spec.Fields {
 			if settings[f.Name] == "" && f.Default != "" {
 				settings[f.Name] = f.Default

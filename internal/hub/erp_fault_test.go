@@ -62,6 +62,7 @@ func nsHubConfig(db, url string, creds nssim.Credentials) config.Hub {
 		{ID: "s2", Name: "Hamburg", Zone: et.Zone, TokenSHA256: intake.HashToken(tokS2)},
 	}
 	cfg.Sources = []config.Source{{ID: "web-shop", TokenSHA256: intake.HashToken(tokShop), Locations: []string{"s1", "s2"}}}
+	cfg.AllowPrivateDestinations = true // the simulated NetSuite runs on this machine
 	cfg.ERPAccounts = []config.ERPAccount{{Name: nsAccount, Kind: "netsuite", Concurrency: 4, Settings: map[string]string{
 		"account_id": creds.AccountID, "base_url": url, "consumer_key": creds.ConsumerKey, "consumer_secret": creds.ConsumerSecret,
 		"token_id": creds.TokenID, "token_secret": creds.TokenSecret, "subsidiary": "1", "customer": "1", "adjustment_account": "1",
@@ -126,7 +127,9 @@ type destinationList struct {
 // status returns the NetSuite destination's entry of GET /v1/destinations.
 func (h *liveHub) status(t *testing.T) hub.DestinationInfo {
 	t.Helper()
-	l := decode[destinationList](t, h.do(t, http.MethodGet, "/v1/destinations", "", nil), http.StatusOK)
+	// The admin key where one is configured; without keys, reads from this
+	// machine need none (and the unknown key is then ignored).
+	l := decode[destinationList](t, h.do(t, http.MethodGet, "/v1/destinations", adminToken, nil), http.StatusOK)
 	for _, d := range l.Destinations {
 		if d.Name == nsDest {
 			return d
@@ -146,7 +149,7 @@ func (h *liveHub) deadLetters(t *testing.T, state string) map[string]store.DeadL
 	}
 	l := decode[struct {
 		DeadLetters []store.DeadLetter `json:"dead_letters"`
-	}](t, h.do(t, http.MethodGet, path, "", nil), http.StatusOK)
+	}](t, h.do(t, http.MethodGet, path, adminToken, nil), http.StatusOK)
 	out := map[string]store.DeadLetter{}
 	for _, d := range l.DeadLetters {
 		out[d.ExternalID] = d

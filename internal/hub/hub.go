@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/tillsync/tillsync/internal/access"
 	"github.com/tillsync/tillsync/internal/availability"
 	"github.com/tillsync/tillsync/internal/channel/webhook"
 	"github.com/tillsync/tillsync/internal/config"
@@ -39,6 +40,7 @@ type Hub struct {
 	m         *metrics
 	stores    map[string]config.Store
 	health    *health
+	guard     *access.Guard
 	handler   http.Handler
 	now       func() time.Time
 	// stopping is closed when shutdown begins, ending SSE streams so the
@@ -78,7 +80,11 @@ func New(ctx context.Context, cfg config.Hub, log *slog.Logger) (*Hub, error) {
 		h.m.commit.Observe(b.Took.Seconds())
 	}
 	client := &http.Client{Timeout: 30 * time.Second}
-	for _, w := range cfg.Webhooks {
+	for i, w := range cfg.Webhooks {
+		if err := checkOutbound(ctx, fmt.Sprintf("webhooks[%d].url", i), w.URL, cfg.AllowPrivateDestinations); err != nil {
+			_ = st.Close()
+			return nil, err
+		}
 		var chs []availability.Channel
 		for _, name := range w.Channels {
 			for _, c := range h.channels {
@@ -108,6 +114,7 @@ func New(ctx context.Context, cfg config.Hub, log *slog.Logger) (*Hub, error) {
 		_ = st.Close()
 		return nil, err
 	}
+	h.guard = newGuard(cfg, st, h.now, func(err error) { h.log.Error("audit trail write failed", "err", err) })
 	h.handler = h.routes()
 	return h, nil
 }
@@ -190,9 +197,9 @@ func (h *Hub) commit(ctx context.Context, events []*event.Event) ([]intake.Outco
 
 // Run serves the API on the configured address until ctx ends.
 func (h *Hub) Run(ctx context.Context) error {
-	ln, err := net.Listen("tcp", h.cfg.Listen)
+	ln, err := h.listen()
 	if err != nil {
-		return fmt.Errorf("hub: listen on %s: %w", h.cfg.Listen, err)
+		return err
 	}
 	return h.Serve(ctx, ln)
 }
@@ -208,6 +215,7 @@ func (h *Hub) Serve(ctx context.Context, ln net.Listener) error {
 	wg.Go(func() {
 		h.health.run(workCtx, h.store, func(err error) { h.log.Warn("save store health", "err", err) })
 	})
+	wg.Go(func() { h.auditRetention(workCtx) })
 	for _, w := range h.webhooks {
 		wg.Go(func() { _ = w.Run(workCtx) })
 	}

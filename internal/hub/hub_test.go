@@ -93,6 +93,7 @@ func startHub(t *testing.T) *testHub {
 		{Name: "web", SafetyBuffer: event.Units(1)},
 		{Name: "market", Locations: []string{"s1"}},
 	}
+	cfg.AllowPrivateDestinations = true // an httptest receiver on this machine
 	cfg.Webhooks = []config.Webhook{{Name: "shop", URL: hookSrv.URL, Secret: string(hookSecret), Channels: []string{"web"}}}
 
 	h, err := hub.New(context.Background(), cfg, slog.New(slog.DiscardHandler))

@@ -20,6 +20,7 @@ const (
 	CodeEmptyBatch    = "empty_batch"            // 400: no events
 	CodeMethod        = "method_not_allowed"
 	CodeUnavailable   = "unavailable"    // 503: shutting down or overloaded; retry after Retry-After
+	CodeRateLimited   = "rate_limited"   // 429: this token sends too many requests; retry after Retry-After
 	CodeStorage       = "storage_failed" // 500: the commit failed; nothing in the batch was stored
 	CodeInvalidEvent  = "invalid_event"  // per event: decode or validation problems
 	CodeWrongLocation = "wrong_location" // per event: the token may not write this location

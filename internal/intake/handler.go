@@ -13,8 +13,12 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/tillsync/tillsync/internal/event"
 )
@@ -97,10 +101,15 @@ func (f Fixed) Authenticate(*http.Request) (Principal, error) {
 	return Principal{Location: string(f)}, nil
 }
 
-// Limits bound one request.
+// Limits bound one request, and each caller's request rate.
 type Limits struct {
 	MaxBodyBytes int64 // after decompression; default 16 MiB
 	MaxEvents    int   // default 5000
+	// RequestsPerSecond and Burst limit each principal's requests (0: no
+	// limit — a store's own terminals on its edge); beyond it: 429 with
+	// Retry-After. Burst defaults to two seconds' worth.
+	RequestsPerSecond float64
+	Burst             int
 }
 
 func (l *Limits) defaults() {
@@ -109,6 +118,9 @@ func (l *Limits) defaults() {
 	}
 	if l.MaxEvents <= 0 {
 		l.MaxEvents = 5000
+	}
+	if l.RequestsPerSecond > 0 && l.Burst <= 0 {
+		l.Burst = max(2*int(l.RequestsPerSecond), 1)
 	}
 }
 
@@ -162,6 +174,34 @@ type Handler struct {
 	Prepare func(*event.Event)
 	// Observe, if set, is told about every answered request.
 	Observe func(ctx context.Context, p Principal, edge *EdgeReport, resp *Response)
+
+	rateMu sync.Mutex
+	rates  map[string]*rate.Limiter
+}
+
+// allow applies the principal's request rate.
+func (h *Handler) allow(p Principal) (bool, time.Duration) {
+	lim := h.Limits
+	lim.defaults()
+	if lim.RequestsPerSecond <= 0 {
+		return true, 0
+	}
+	h.rateMu.Lock()
+	if h.rates == nil {
+		h.rates = map[string]*rate.Limiter{}
+	}
+	l := h.rates[p.Name]
+	if l == nil {
+		l = rate.NewLimiter(rate.Limit(lim.RequestsPerSecond), lim.Burst)
+		h.rates[p.Name] = l
+	}
+	h.rateMu.Unlock()
+	r := l.Reserve()
+	if d := r.Delay(); d > 0 {
+		r.Cancel()
+		return false, d
+	}
+	return true, 0
 }
 
 // ServeHTTP implements http.Handler.
@@ -175,6 +215,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tillsync"`)
 		WriteError(w, http.StatusUnauthorized, CodeUnauthorized, err.Error())
+		return
+	}
+	if ok, wait := h.allow(p); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+		WriteError(w, http.StatusTooManyRequests, CodeRateLimited, "too many requests from "+p.Name+"; nothing was stored; retry after Retry-After")
 		return
 	}
 	batch, status, apiErr := h.readBatch(w, r)

@@ -152,6 +152,20 @@ var migrations = []string{
 	// destination can hold a fulfilment or transfer receipt until the
 	// document it settles has been posted.
 	`ALTER TABLE docs ADD COLUMN placed_seq BIGINT NOT NULL DEFAULT 0`,
+	// 4: the audit trail: append-only (nothing updates it; only the
+	// retention job deletes what is older than the retention).
+	`CREATE TABLE audit_log (
+		id     {{SEQ}},
+		at     BIGINT NOT NULL,
+		actor  TEXT NOT NULL,
+		role   TEXT NOT NULL,
+		action TEXT NOT NULL,
+		target TEXT NOT NULL,
+		remote TEXT NOT NULL,
+		result TEXT NOT NULL,
+		status INTEGER NOT NULL
+	);
+	CREATE INDEX audit_log_at ON audit_log (at)`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
