@@ -185,7 +185,9 @@ func (g *Guard) record(r *http.Request, a Actor, action, result string, status i
 type actorKey struct{}
 
 // WithActor attaches the caller to a context.
-func WithActor(ctx context.Context, a Actor) context.Context { return context.WithValue(ctx, actorKey{}, a) }
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
 
 // ActorOf returns the caller attached to a context.
 func ActorOf(ctx context.Context) (Actor, bool) {
