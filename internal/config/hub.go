@@ -21,7 +21,13 @@ type Hub struct {
 	Webhooks []Webhook `yaml:"webhooks"`
 	// ERPAccounts are ERP logins; each has one governor shared by every
 	// destination that posts through it.
-	ERPAccounts  []ERPAccount     `yaml:"erp_accounts"`
+	ERPAccounts []ERPAccount `yaml:"erp_accounts"`
+	// Shopify shops and Square sellers post webhooks to
+	// /v1/sources/shopify/{name} and /v1/sources/square/{name}; CSVImports
+	// watch folders for legacy POS exports.
+	Shopify      []ShopifySource  `yaml:"shopify"`
+	Square       []SquareSource   `yaml:"square"`
+	CSVImports   []CSVSource      `yaml:"csv_imports"`
 	Destinations []ERPDestination `yaml:"destinations"`
 	Commit       Commit           `yaml:"commit"`
 	Limits       Limits           `yaml:"limits"`
@@ -392,6 +398,7 @@ func (c *Hub) Validate() error {
 	if c.AdminTokenSHA256 != "" && !isHexSHA256(c.AdminTokenSHA256) {
 		p.add("admin_token_sha256", "must be 64 hex digits: run `tillsync token` and paste the hash it prints")
 	}
+	c.validateSources(&p)
 	checkLog(&p, c.Log)
 	return p.Err("hub")
 }

@@ -38,12 +38,12 @@ func (h *Hub) tokens() intake.Tokens {
 	return t
 }
 
-func (h *Hub) routes() http.Handler {
+func (h *Hub) routes() (http.Handler, error) {
 	auth := storeAuth{tokens: h.tokens(), stores: h.stores}
 	g := h.guard
 	mux := http.NewServeMux()
 	mux.Handle("/v1/events", &intake.Handler{
-		Auth: auth, Committer: h.committer, Log: h.log,
+		Auth: auth, Committer: h.committer, Log: h.log, Prepare: h.prepare,
 		Limits: intake.Limits{MaxBodyBytes: h.cfg.Limits.MaxBodyBytes, MaxEvents: h.cfg.Limits.MaxEvents,
 			RequestsPerSecond: h.cfg.Limits.RequestsPerSecond, Burst: h.cfg.Limits.Burst},
 		Observe: h.observeIntake,
@@ -93,7 +93,10 @@ func (h *Hub) routes() http.Handler {
 	})
 	mux.HandleFunc("GET /metrics", g.Require(access.Viewer, "read metrics", false, promhttp.HandlerFor(h.reg, promhttp.HandlerOpts{}).ServeHTTP))
 	h.destinationRoutes(mux)
-	return mux
+	if err := h.sourceRoutes(mux); err != nil {
+		return nil, err
+	}
+	return mux, nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -41,6 +41,8 @@ type Hub struct {
 	stores    map[string]config.Store
 	health    *health
 	guard     *access.Guard
+	// redact removes card and personal data at the first hop.
+	redact func(*event.Event)
 	handler   http.Handler
 	now       func() time.Time
 	// stopping is closed when shutdown begins, ending SSE streams so the
@@ -115,7 +117,10 @@ func New(ctx context.Context, cfg config.Hub, log *slog.Logger) (*Hub, error) {
 		return nil, err
 	}
 	h.guard = newGuard(cfg, st, h.now, func(err error) { h.log.Error("audit trail write failed", "err", err) })
-	h.handler = h.routes()
+	if h.handler, err = h.routes(); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
 	return h, nil
 }
 
@@ -216,6 +221,13 @@ func (h *Hub) Serve(ctx context.Context, ln net.Listener) error {
 		h.health.run(workCtx, h.store, func(err error) { h.log.Warn("save store health", "err", err) })
 	})
 	wg.Go(func() { h.auditRetention(workCtx) })
+	for _, w := range h.csvWatchers() {
+		wg.Go(func() {
+			if err := w.Run(workCtx); err != nil && workCtx.Err() == nil {
+				h.log.Error("CSV import stopped", "dir", w.Dir, "err", err)
+			}
+		})
+	}
 	for _, w := range h.webhooks {
 		wg.Go(func() { _ = w.Run(workCtx) })
 	}
