@@ -42,9 +42,9 @@ type Hub struct {
 	health    *health
 	guard     *access.Guard
 	// redact removes card and personal data at the first hop.
-	redact func(*event.Event)
-	handler   http.Handler
-	now       func() time.Time
+	redact  func(*event.Event)
+	handler http.Handler
+	now     func() time.Time
 	// stopping is closed when shutdown begins, ending SSE streams so the
 	// server can drain.
 	stopping chan struct{}
