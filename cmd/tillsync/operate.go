@@ -215,6 +215,8 @@ func auditCLI(ctx context.Context, st *store.Store, action, target string) {
 		who = "cli:" + u.Username
 	}
 	host, _ := os.Hostname()
-	_ = st.AppendAudit(ctx, store.AuditEntry{At: time.Now().UTC(), Actor: who, Role: "operator", Action: action,
-		Target: target, Remote: "local:" + host, Result: "allowed"})
+	if err := st.AppendAudit(ctx, store.AuditEntry{At: time.Now().UTC(), Actor: who, Role: "operator", Action: action,
+		Target: target, Remote: "local:" + host, Result: "allowed"}); err != nil {
+		fmt.Fprintf(os.Stderr, "tillsync: WARNING: the action was applied but could not be written to the audit trail: %v\n", err)
+	}
 }

@@ -153,11 +153,12 @@ func (c *Edge) Validate() error {
 		p.add("hub.client_cert_file", "and hub.client_key_file go together")
 	}
 	if c.Hub.BearerToken() == "" && c.Hub.ClientCertFile == "" {
-		if c.Hub.TokenFile != "" {
+		switch {
+		case c.Hub.TokenFile != "":
 			p.add("hub.token_file", "%s is missing or empty", c.Hub.TokenFile)
-		} else if c.Hub.TokenEnv != "" {
+		case c.Hub.TokenEnv != "":
 			p.add("hub.token_env", "environment variable %s is empty; set it to the store's token", c.Hub.TokenEnv)
-		} else {
+		default:
 			p.add("hub.token_env", "is required: name an environment variable holding the store's token")
 		}
 	}

@@ -284,7 +284,10 @@ func (e *Edge) snapshots(ctx context.Context) {
 }
 
 // Close closes the local log.
-func (e *Edge) Close() error { return e.out.close() }
+func (e *Edge) Close() error {
+	e.client.CloseIdleConnections() // the hub need not wait for them
+	return e.out.close()
+}
 
 // Health is the body of the edge's GET /v1/health.
 type Health struct {

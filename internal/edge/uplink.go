@@ -170,7 +170,7 @@ func (e *Edge) send(ctx context.Context, rows []pendingRow) error {
 	if gzipped {
 		req.Header.Set("Content-Encoding", "gzip")
 	}
-	req.Header.Set("Authorization", "Bearer "+e.cfg.Hub.BearerToken())
+	e.authorize(req)
 	resp, err := e.client.Do(req)
 	if err != nil {
 		return err
@@ -276,7 +276,7 @@ func (e *Edge) maybeHeartbeat(ctx context.Context) {
 		return
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+e.cfg.Hub.BearerToken())
+	e.authorize(req)
 	resp, err := e.client.Do(req)
 	if err != nil {
 		e.online.Store(false)
@@ -296,7 +296,7 @@ func (e *Edge) refreshSnapshot(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+e.cfg.Hub.BearerToken())
+	e.authorize(req)
 	resp, err := e.client.Do(req)
 	if err != nil {
 		return err
@@ -337,5 +337,13 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	select {
 	case <-ctx.Done():
 	case <-t.C:
+	}
+}
+
+// authorize adds the store's bearer token, when it has one (an edge may
+// authenticate with its client certificate alone).
+func (e *Edge) authorize(req *http.Request) {
+	if tok := e.cfg.Hub.BearerToken(); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 }

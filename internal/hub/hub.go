@@ -243,7 +243,8 @@ func (h *Hub) Serve(ctx context.Context, ln net.Listener) error {
 			}
 		})
 	}
-	srv := &http.Server{Handler: h.handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(h.log.Handler(), slog.LevelWarn)}
 	srv.RegisterOnShutdown(h.stopOnce)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
