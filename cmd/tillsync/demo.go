@@ -42,7 +42,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintln(stdout, string(b))
 	}
 	if !s.OK() {
-		fmt.Fprintln(stderr, "tillsync demo: FAILED — an acknowledged event was lost or duplicated (in the hub or the ERP), or the ledger does not match the log")
+		fmt.Fprintln(stderr, "tillsync demo: FAILED — an acknowledged event was lost or duplicated (in the hub or the ERP), the ledger does not match the log, or card data leaked")
 		return exitCode(1)
 	}
 	return nil
@@ -71,9 +71,12 @@ tillsync demo — %d stores, %.0f s
   NetSuite (simulated)       %8d records posted; %s %d duplicates by NetSuite's own count
                              %d dead letters; %d refusals for load (429) taught the governor the limit
                              (peak %d requests in flight); %d injected faults survived
+  card data                  %d sales carried card numbers, tracks or CVVs; %d values removed at the first hop;
+                             %s %d found afterwards in the databases, the log, or what the ERP and shop received
 `, s.Stores, s.DurationS, s.EventsAccepted, s.EventsInHub, check(s.EventsLost == 0), s.EventsLost,
 		check(s.Duplicates == 0), s.Duplicates, s.RetriesDeduplicated, check(s.LedgerDifferences == 0), s.LedgerDifferences,
 		s.EventsRejected, s.Oversells, s.OrdersPlaced, s.SaleToAvailP50MS, s.SaleToAvailP99MS, s.SaleToAvailSamples, s.SalesDuringOutage,
 		s.OutageStore, s.OutageS, s.OutageBacklogMax, s.DrainS, s.BurstDrainEventsPerS, s.WebhookDeliveries, s.WebhookBadSignatures,
-		s.ERPPosted, check(s.ERPDuplicates == 0), s.ERPDuplicates, s.ERPDeadLetters, s.ERP429s, s.ERPPeakInFlight, s.ERPFaults)
+		s.ERPPosted, check(s.ERPDuplicates == 0), s.ERPDuplicates, s.ERPDeadLetters, s.ERP429s, s.ERPPeakInFlight, s.ERPFaults,
+		s.SalesWithCardData, s.PANsSeenAtIntake, check(s.PANsLeaked == 0), s.PANsLeaked)
 }

@@ -28,9 +28,12 @@ type Edge struct {
 	// trusted.
 	TerminalTokenSHA256 string `yaml:"terminal_token_sha256"`
 	Uplink              Uplink `yaml:"uplink"`
-	Commit              Commit `yaml:"commit"`
-	Limits              Limits `yaml:"limits"`
-	Log                 Log    `yaml:"log"`
+	// Redact is the redaction at the store's first hop, before anything is
+	// written to the local log.
+	Redact Redact `yaml:"redact"`
+	Commit Commit `yaml:"commit"`
+	Limits Limits `yaml:"limits"`
+	Log    Log    `yaml:"log"`
 }
 
 // EdgeHub is where the edge sends events.

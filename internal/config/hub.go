@@ -51,6 +51,9 @@ type Hub struct {
 	AllowPrivateDestinations bool `yaml:"allow_private_destinations"`
 	// Audit keeps the audit trail.
 	Audit Audit `yaml:"audit"`
+	// Redact is the redaction at the hub's first hop (cloud POS webhooks,
+	// CSV imports, POS posting straight to the hub).
+	Redact Redact `yaml:"redact"`
 }
 
 // APIKey is one API key, kept as the SHA-256 of its secret.

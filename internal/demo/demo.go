@@ -107,18 +107,24 @@ type Summary struct {
 	// The simulated NetSuite: records posted, duplicates by the
 	// simulator's own count, dead letters, refusals for load, and the
 	// faults it injected on the way.
-	ERPPosted       int64 `json:"erp_posted"`
-	ERPDuplicates   int64 `json:"erp_duplicates"`
-	ERPDeadLetters  int64 `json:"erp_dead_letters"`
-	ERP429s         int64 `json:"erp_429s"`
-	ERPFaults       int64 `json:"erp_faults_injected"`
-	ERPPeakInFlight int64 `json:"erp_peak_in_flight"`
+	ERPPosted      int64 `json:"erp_posted"`
+	ERPDuplicates  int64 `json:"erp_duplicates"`
+	ERPDeadLetters int64 `json:"erp_dead_letters"`
+	ERP429s        int64 `json:"erp_429s"`
+	ERPFaults      int64 `json:"erp_faults_injected"`
+	// Card data: sales the tills sent with card numbers, tracks or CVVs in
+	// them; what redaction removed at the first hop; and what a scan of
+	// everything stored, logged or sent found afterwards (must be 0).
+	SalesWithCardData int64 `json:"sales_with_card_data"`
+	PANsSeenAtIntake  int64 `json:"pans_seen_at_intake"`
+	PANsLeaked        int64 `json:"pans_leaked"`
+	ERPPeakInFlight   int64 `json:"erp_peak_in_flight"`
 }
 
 // OK reports whether the run kept its promises.
 func (s *Summary) OK() bool {
 	return s.EventsLost == 0 && s.Duplicates == 0 && s.LedgerDifferences == 0 && s.WebhookBadSignatures == 0 &&
-		s.ERPDuplicates == 0
+		s.ERPDuplicates == 0 && s.PANsLeaked == 0
 }
 
 var storeNames = []string{"store-berlin", "store-hamburg", "store-munich", "store-cologne", "store-leipzig", "store-dresden"}
@@ -269,8 +275,12 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	// The shop's webhook receiver checks every signature.
 	secret := []byte(randomToken())
 	var deliveries, badSigs atomic.Int64
+	// Everything that reaches the ERP and the shop is kept, to be scanned
+	// for card data at the end.
+	var wire capture
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
+		wire.add(body)
 		if err := webhook.Verify(secret, r.Header, body, time.Now(), 5*time.Minute); err != nil {
 			badSigs.Add(1)
 			http.Error(w, err.Error(), http.StatusUnauthorized)
@@ -288,7 +298,7 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	creds := nssim.DefaultCredentials()
 	ns := nssim.New(erpsim.Options{Latency: 15 * time.Millisecond, Jitter: 10 * time.Millisecond, Concurrency: 5,
 		FaultRate: 0.03, DropRate: 0.02, Stall: 1500 * time.Millisecond, Seed: opt.Seed}, creds)
-	nsServer := httptest.NewServer(ns)
+	nsServer := httptest.NewServer(wire.tap(ns))
 	defer nsServer.Close()
 
 	// Hub.
@@ -388,7 +398,8 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	for i := range transfers {
 		transfers[i] = make(chan *event.Event, 64)
 	}
-	const registers = 3
+	const perStore = 3
+	var registers []*pos.Register
 	for i, nd := range nodes {
 		var peers []string
 		for _, o := range nodes {
@@ -396,10 +407,12 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 				peers = append(peers, o.id)
 			}
 		}
-		for k := 0; k < registers; k++ {
-			r := pos.NewRegister(nd.id, fmt.Sprintf("r%d", k+1), "Europe/Berlin", nd.url, client, catalog, opt.Rate/registers, opt.Seed*1000+uint64(i*10+k))
+		for k := 0; k < perStore; k++ {
+			r := pos.NewRegister(nd.id, fmt.Sprintf("r%d", k+1), "Europe/Berlin", nd.url, client, catalog, opt.Rate/perStore, opt.Seed*1000+uint64(i*10+k))
 			r.OnAck = func(a pos.Ack) { tr.ack(a.Event, a.Status, a.At) }
 			r.Peers = peers
+			r.LeakRate = 0.03 // card data typed where it must not be: redaction proves itself
+			registers = append(registers, r)
 			r.Transfers = transfersTo(nodes, transfers, nd.id)
 			traffic.Go(func() { r.Run(trafficCtx) })
 		}
@@ -492,6 +505,20 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 
 	s, err := summarize(runCtx, h, tr, out, n, time.Since(start), &deliveries, &badSigs)
 	if err != nil {
+		return nil, err
+	}
+	// The leak test: card data the tills sent was removed at the first
+	// hop, and none of it is anywhere — the hub's and edges' databases,
+	// the log, what the ERP and the shop received.
+	for _, r := range registers {
+		s.SalesWithCardData += int64(r.Leaked)
+	}
+	seen := h.Redacted().PCI()
+	for _, nd := range nodes {
+		seen += nd.edge.Redacted().PCI()
+	}
+	s.PANsSeenAtIntake = int64(seen)
+	if s.PANsLeaked, err = scanForCardData(runCtx, dir, wire.bytes()); err != nil {
 		return nil, err
 	}
 	st := ns.Sim().Stats()

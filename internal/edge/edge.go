@@ -26,6 +26,7 @@ import (
 	"github.com/tillsync/tillsync/internal/event"
 	"github.com/tillsync/tillsync/internal/intake"
 	"github.com/tillsync/tillsync/internal/inventory"
+	"github.com/tillsync/tillsync/internal/redact"
 )
 
 // Edge is the store agent.
@@ -51,6 +52,12 @@ type Edge struct {
 	// an event committed or synced meanwhile is neither lost nor doubled.
 	viewMu sync.Mutex
 
+	// red removes card and personal data before anything is stored;
+	// found counts what it removed (never the values).
+	red     *redact.Redactor
+	foundMu sync.Mutex
+	found   redact.Findings
+
 	online   atomic.Bool
 	lastSync atomic.Int64 // unix micros
 	lastBeat atomic.Int64
@@ -60,6 +67,7 @@ type Edge struct {
 
 type edgeMetrics struct {
 	accepted *prometheus.CounterVec
+	redacted *prometheus.CounterVec
 	synced   prometheus.Counter
 	rejected prometheus.Counter
 }
@@ -108,12 +116,17 @@ func New(ctx context.Context, cfg config.Edge, log *slog.Logger, opt Options) (*
 		accepted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tillsync_edge_events_total", Help: "Events from POS terminals, by outcome."}, []string{"status"}),
 		synced:   prometheus.NewCounter(prometheus.CounterOpts{Name: "tillsync_edge_synced_total", Help: "Events the hub confirmed stored."}),
 		rejected: prometheus.NewCounter(prometheus.CounterOpts{Name: "tillsync_edge_rejected_total", Help: "Events the hub refused."}),
+		redacted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tillsync_redacted_total", Help: "Sensitive values removed or tokenized at intake, by kind."}, []string{"kind"}),
 	}
-	e.reg.MustRegister(e.m.accepted, e.m.synced, e.m.rejected)
+	e.reg.MustRegister(e.m.accepted, e.m.synced, e.m.rejected, e.m.redacted)
 	e.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tillsync_edge_backlog_events", Help: "Events not yet stored by the hub."}, func() float64 {
 		n, _, _ := e.out.backlog(context.Background())
 		return float64(n)
 	}))
+	if e.red, err = cfg.Redact.Redactor(); err != nil {
+		_ = out.close()
+		return nil, fmt.Errorf("edge config: %w", err)
+	}
 	if e.id, err = e.edgeID(ctx); err != nil {
 		_ = out.close()
 		return nil, err
@@ -161,8 +174,20 @@ func (e *Edge) edgeID(ctx context.Context) (string, error) {
 	return id, nil
 }
 
-// prepare fills what a POS may leave to its store: location, zone, source.
+// prepare is the first hop's work on every event, before validation and
+// the local log: card data and sensitive authentication data removed,
+// personal data tokenized, and what a POS may leave to its store filled in
+// (location, zone, source).
 func (e *Edge) prepare(ev *event.Event) {
+	if f := e.red.Event(ev); f.Total() > 0 {
+		e.foundMu.Lock()
+		e.found.Add(f)
+		e.foundMu.Unlock()
+		for k, n := range f.All() {
+			e.m.redacted.WithLabelValues(k.String()).Add(float64(n))
+		}
+		e.log.Warn("sensitive data removed at intake", "event", ev.ID, "found", f.String())
+	}
 	if ev.Location == "" {
 		ev.Location = e.cfg.Location
 	}
@@ -386,4 +411,11 @@ func hubTLS(h config.EdgeHub) (*tls.Config, error) {
 		tc.Certificates = []tls.Certificate{cert}
 	}
 	return tc, nil
+}
+
+// Redacted returns what redaction has removed or tokenized since start.
+func (e *Edge) Redacted() redact.Findings {
+	e.foundMu.Lock()
+	defer e.foundMu.Unlock()
+	return e.found
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/tillsync/tillsync/internal/event"
 	"github.com/tillsync/tillsync/internal/intake"
 	"github.com/tillsync/tillsync/internal/inventory"
+	"github.com/tillsync/tillsync/internal/redact"
 	"github.com/tillsync/tillsync/internal/store"
 )
 
@@ -41,8 +42,11 @@ type Hub struct {
 	stores    map[string]config.Store
 	health    *health
 	guard     *access.Guard
-	// redact removes card and personal data at the first hop.
+	// redact removes card and personal data at the first hop; found
+	// counts what it removed.
 	redact  func(*event.Event)
+	foundMu sync.Mutex
+	found   redact.Findings
 	handler http.Handler
 	now     func() time.Time
 	// stopping is closed when shutdown begins, ending SSE streams so the
@@ -115,6 +119,25 @@ func New(ctx context.Context, cfg config.Hub, log *slog.Logger) (*Hub, error) {
 	if err := h.primeBroker(ctx); err != nil {
 		_ = st.Close()
 		return nil, err
+	}
+	red, err := cfg.Redact.Redactor()
+	if err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("hub config: %w", err)
+	}
+	redacted := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tillsync_redacted_total",
+		Help: "Sensitive values removed or tokenized at the hub's first hop, by kind."}, []string{"kind"})
+	h.reg.MustRegister(redacted)
+	h.redact = func(e *event.Event) {
+		if f := red.Event(e); f.Total() > 0 {
+			h.foundMu.Lock()
+			h.found.Add(f)
+			h.foundMu.Unlock()
+			for k, n := range f.All() {
+				redacted.WithLabelValues(k.String()).Add(float64(n))
+			}
+			log.Warn("sensitive data removed at intake", "event", e.ID, "found", f.String())
+		}
 	}
 	h.guard = newGuard(cfg, st, h.now, func(err error) { h.log.Error("audit trail write failed", "err", err) })
 	if h.handler, err = h.routes(); err != nil {
@@ -266,3 +289,11 @@ func (h *Hub) Serve(ctx context.Context, ln net.Listener) error {
 
 // Close closes the database.
 func (h *Hub) Close() error { return h.store.Close() }
+
+// Redacted returns what the hub's first-hop redaction has removed since
+// start.
+func (h *Hub) Redacted() redact.Findings {
+	h.foundMu.Lock()
+	defer h.foundMu.Unlock()
+	return h.found
+}

@@ -43,6 +43,10 @@ type Register struct {
 
 	rng    *rand.Rand
 	n      int
+	// LeakRate is the share of sales sent with card data in them (test
+	// numbers), to prove redaction; Leaked counts them.
+	LeakRate float64
+	Leaked   int
 	mu     sync.Mutex
 	recent []*event.Event // recent sales, for returns and voids
 }
@@ -195,6 +199,7 @@ func (r *Register) sale(at time.Time) *event.Event {
 			s.Tenders = append(s.Tenders, event.Tender{Kind: event.TenderCard, Amount: event.Amount(total - gift), Card: &event.Card{Brand: "mastercard", Last4: "5454"}})
 		}
 	}
+	r.leak(s)
 	e := r.envelope("sale", event.TypeSale, at, s)
 	s.ReceiptNumber = e.ID
 	r.recent = append(r.recent, e)
@@ -278,4 +283,27 @@ func (r *Register) transfer(at time.Time) *event.Event {
 	default: // the receiving side is busy: the transfer stays in transit
 	}
 	return out
+}
+
+// Test card data as tills leak it in real life: a cashier typing the card
+// into the notes, a terminal putting track 2 into the tender reference, a
+// refund note with the number. PCI test numbers only. Redaction at the
+// first hop must remove every one.
+var leaks = []func(s *event.Sale){
+	func(s *event.Sale) { s.Notes = "cust paid w/ card 4111 1111 1111 1111 exp 12/28 cvv 123" },
+	func(s *event.Sale) {
+		if len(s.Tenders) > 0 {
+			s.Tenders[0].Reference = ";5555555555554444=28121010000000000000?"
+		}
+	},
+	func(s *event.Sale) { s.Lines[0].Description = "refund to 3782-822463-10005 if faulty" },
+	func(s *event.Sale) { s.Notes = "manual entry: %B4012888888881881^DOE/JANE^2812101000000000?" },
+}
+
+func (r *Register) leak(s *event.Sale) {
+	if r.LeakRate <= 0 || r.rng.Float64() >= r.LeakRate {
+		return
+	}
+	leaks[r.rng.IntN(len(leaks))](s)
+	r.Leaked++
 }

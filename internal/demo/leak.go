@@ -1,0 +1,63 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/tillsync/tillsync/internal/redact"
+)
+
+// capture keeps every request body that reached a simulator.
+type capture struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (c *capture) add(b []byte) {
+	c.mu.Lock()
+	c.buf.Write(b)
+	c.buf.WriteByte('\n')
+	c.mu.Unlock()
+}
+
+func (c *capture) bytes() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]byte(nil), c.buf.Bytes()...)
+}
+
+// tap records request bodies before the handler sees them.
+func (c *capture) tap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil {
+			b, _ := io.ReadAll(r.Body)
+			_ = r.Body.Close()
+			c.add(b)
+			r.Body = io.NopCloser(bytes.NewReader(b))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// scanForCardData writes what the simulators received next to the
+// databases and the log, and counts PAN-like and SAD-like values in all of
+// them: what `tillsync scan DIR` would report to an assessor.
+func scanForCardData(ctx context.Context, dir string, wire []byte) (int64, error) {
+	if err := os.WriteFile(filepath.Join(dir, "received-by-simulators.log"), wire, 0o600); err != nil {
+		return 0, err
+	}
+	red, err := redact.New(redact.Config{})
+	if err != nil {
+		return 0, err
+	}
+	rep, err := red.ScanPath(ctx, dir)
+	if err != nil {
+		return 0, err
+	}
+	return int64(len(rep.Hits)), nil
+}

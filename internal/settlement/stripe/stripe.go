@@ -1,0 +1,262 @@
+package stripe
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/tillsync/tillsync/internal/event"
+	"github.com/tillsync/tillsync/internal/settlement"
+)
+
+// Parser reads Stripe itemized payout reconciliation reports. The zero
+// value is ready to use.
+type Parser struct {
+	// File names the file in transactions and errors.
+	File string
+}
+
+var _ settlement.Parser = (*Parser)(nil)
+
+// categories maps Stripe reporting categories to types.
+var categories = map[string]settlement.Type{
+	"charge":                      settlement.TypePayment,
+	"refund":                      settlement.TypeRefund,
+	"refund_failure":              settlement.TypeReversal,
+	"charge_failure":              settlement.TypeReversal,
+	"dispute":                     settlement.TypeChargeback,
+	"dispute_reversal":            settlement.TypeChargebackReversal,
+	"fee":                         settlement.TypeFee,
+	"network_cost":                settlement.TypeFee,
+	"tax":                         settlement.TypeFee,
+	"payout":                      settlement.TypePayout,
+	"payout_reversal":             settlement.TypeReversal,
+	"transfer":                    settlement.TypeTransfer,
+	"transfer_reversal":           settlement.TypeReversal,
+	"connect_collection_transfer": settlement.TypeTransfer,
+	"partial_capture_reversal":    settlement.TypeAdjustment,
+	"other_adjustment":            settlement.TypeAdjustment,
+	"risk_reserved_funds":         settlement.TypeAdjustment,
+	"connect_reserved_funds":      settlement.TypeAdjustment,
+	"topup":                       settlement.TypeDeposit,
+	"topup_reversal":              settlement.TypeReversal,
+}
+
+// attributes are the columns kept as attributes, when present.
+var attributes = []string{
+	"charge_id", "payment_intent_id", "invoice_id", "subscription_id", "payment_method_type",
+	"card_brand", "card_funding", "card_country", "statement_descriptor", "dispute_reason",
+	"automatic_payout_effective_at", "connected_account_id", "regulatory_tag",
+}
+
+// personal columns are never read.
+var personal = []string{"customer_email", "customer_name", "customer_description", "customer_shipping", "shipping_address"}
+
+// metadataPrefixes mark metadata columns, which are kept as attributes.
+var metadataPrefixes = []string{"payment_metadata[", "refund_metadata[", "transfer_metadata[", "charge_metadata["}
+
+// Parse reads a report from r, calling emit for each row; see
+// settlement.Parser for what it returns.
+func (p *Parser) Parse(r io.Reader, emit func(settlement.Transaction) error) (settlement.Summary, error) {
+	tally := settlement.NewTally(settlement.FormatStripe, p.File)
+	fail := func(line int, col, format string, args ...any) error {
+		return settlement.Errorf(settlement.FormatStripe, p.File, settlement.Place{Line: line, Column: col}, format, args...)
+	}
+	cr := csv.NewReader(settlement.SkipBOM(r))
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return tally.Summary(), fail(0, "", "the file is empty; a Stripe report starts with a header line")
+	}
+	if err != nil {
+		return tally.Summary(), settlement.CSVError(settlement.FormatStripe, p.File, err)
+	}
+	h := settlement.NewHeader(header)
+	for _, col := range []string{"currency", "net"} {
+		if !h.Has(col) {
+			return tally.Summary(), fail(1, col, "the header has no %s column; is this a Stripe itemized report?", col)
+		}
+	}
+	if h.Has("gross") != h.Has("fee") {
+		return tally.Summary(), fail(1, "", "the header has only one of gross and fee")
+	}
+	var meta []string
+	for _, name := range header {
+		n := strings.ToLower(strings.TrimSpace(name))
+		for _, pre := range metadataPrefixes {
+			if strings.HasPrefix(n, pre) {
+				meta = append(meta, n)
+			}
+		}
+	}
+	cr.ReuseRecord = true
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return tally.Result()
+		}
+		if err != nil {
+			return tally.Summary(), settlement.CSVError(settlement.FormatStripe, p.File, err)
+		}
+		line, _ := cr.FieldPos(0)
+		if settlement.BlankRecord(rec) {
+			continue
+		}
+		tx, err := p.row(h, rec, line, meta, tally)
+		if err != nil {
+			return tally.Summary(), err
+		}
+		if err := tally.Emit(emit, tx); err != nil {
+			return tally.Summary(), err
+		}
+	}
+}
+
+// row turns one report row into a transaction.
+func (p *Parser) row(h settlement.Header, rec []string, line int, meta []string, tally *settlement.Tally) (settlement.Transaction, error) {
+	fail := func(col, format string, args ...any) error {
+		return settlement.Errorf(settlement.FormatStripe, p.File, settlement.Place{Line: line, Column: col}, format, args...)
+	}
+	get := func(col string) string { return h.Get(rec, col) }
+	cur := strings.ToUpper(get("currency"))
+	exp, ok := event.MinorUnits(cur)
+	if !ok {
+		return settlement.Transaction{}, fail("currency", "%q is not an ISO 4217 currency code", get("currency"))
+	}
+	amount := func(col string) (int64, error) {
+		n, err := parseAmount(get(col), exp)
+		if err != nil {
+			return 0, fail(col, "%v", err)
+		}
+		return n, nil
+	}
+	net, err := amount("net")
+	if err != nil {
+		return settlement.Transaction{}, err
+	}
+	id := get("balance_transaction_id")
+	cat := strings.ToLower(get("reporting_category"))
+	typ, known := categories[cat]
+	if !known {
+		typ = settlement.TypeOther
+	}
+	tx := settlement.Transaction{
+		Format: settlement.FormatStripe, File: p.File, Line: line,
+		Amount: event.Amount(net), Currency: cur, Direction: settlement.DirectionOf(event.Amount(net)),
+		Type: typ, Code: cat,
+		References: settlement.References{
+			Bank:         id,
+			Batch:        get("automatic_payout_id"),
+			Payment:      firstOf(get("source_id"), get("charge_id")),
+			Merchant:     firstOf(get("payment_metadata[order_id]"), get("payment_metadata[reference]")),
+			CardLastFour: settlement.LastFour(get("card_last4")),
+		},
+		Description: settlement.CleanText(get("description")),
+	}
+	if h.Has("gross") {
+		gross, err := amount("gross")
+		if err != nil {
+			return tx, err
+		}
+		fee, err := amount("fee")
+		if err != nil {
+			return tx, err
+		}
+		tx.Breakdown = &settlement.Breakdown{
+			Gross: event.Money{Amount: event.Amount(gross), Currency: cur},
+			Fee:   event.Money{Amount: event.Amount(fee), Currency: cur},
+			Net:   event.Money{Amount: event.Amount(net), Currency: cur},
+		}
+		want, ok := settlement.Sub(gross, fee)
+		switch {
+		case !ok:
+			return tx, fail("fee", "gross − fee overflows")
+		case want != net:
+			tally.Mismatch(settlement.Place{Line: line, Column: "net"}, "balance transaction %s: net %s but gross %s − fee %s = %s",
+				orDash(id), settlement.FormatMoney(net, cur), settlement.FormatMoney(gross, cur), settlement.FormatMoney(fee, cur), settlement.FormatMoney(want, cur))
+		default:
+			tally.Checked()
+		}
+	}
+	var col string
+	if tx.BookingDate, col, err = dateOf(get, "created_utc", "created"); err != nil {
+		return tx, fail(col, "%v", err)
+	}
+	if tx.ValueDate, col, err = dateOf(get, "available_on_utc", "available_on"); err != nil {
+		return tx, fail(col, "%v", err)
+	}
+	if v, oc := get("customer_facing_amount"), strings.ToUpper(get("customer_facing_currency")); v != "" && oc != "" && oc != cur {
+		if oexp, ok := event.MinorUnits(oc); ok {
+			n, err := parseAmount(v, oexp)
+			if err != nil {
+				return tx, fail("customer_facing_amount", "%v", err)
+			}
+			tx.Original = &event.Money{Amount: event.Amount(n), Currency: oc}
+		}
+	}
+	for _, col := range attributes {
+		tx.SetAttr(col, get(col))
+	}
+	for _, col := range meta {
+		if !isPersonal(col) {
+			tx.SetAttr(col, get(col))
+		}
+	}
+	return tx, nil
+}
+
+// parseAmount reads a Stripe amount: major units, '.' as the decimal mark,
+// or ',' when the report was run with a comma decimal separator; never
+// grouped.
+func parseAmount(v string, exp int) (int64, error) {
+	d := settlement.Decimal{Comma: strings.Contains(v, ",") && !strings.Contains(v, ".")}
+	return d.Parse(v, exp)
+}
+
+// dateOf reads the UTC column if present (an instant in UTC), else the
+// report-time-zone column (a wall-clock time, zone not stated in the file),
+// and names the column it read.
+func dateOf(get func(string) string, utcCol, localCol string) (settlement.Date, string, error) {
+	layouts := []string{"2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02"}
+	if v := get(utcCol); v != "" {
+		if d, err := settlement.ParseDateLayouts(v, time.UTC, layouts...); err == nil {
+			return d, utcCol, nil
+		}
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			return settlement.Instant(t.UTC()), utcCol, nil
+		}
+		return settlement.Date{}, utcCol, fmt.Errorf("%q is not a date-time (YYYY-MM-DD hh:mm:ss)", v)
+	}
+	if v := get(localCol); v != "" {
+		d, err := settlement.ParseDateLayouts(v, nil, layouts...)
+		return d, localCol, err
+	}
+	return settlement.Date{}, "", nil
+}
+
+func isPersonal(col string) bool {
+	for _, p := range personal {
+		if strings.Contains(col, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func firstOf(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
