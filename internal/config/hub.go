@@ -25,13 +25,15 @@ type Hub struct {
 	// Shopify shops and Square sellers post webhooks to
 	// /v1/sources/shopify/{name} and /v1/sources/square/{name}; CSVImports
 	// watch folders for legacy POS exports.
-	Shopify      []ShopifySource  `yaml:"shopify"`
-	Square       []SquareSource   `yaml:"square"`
-	CSVImports   []CSVSource      `yaml:"csv_imports"`
-	Destinations []ERPDestination `yaml:"destinations"`
-	Commit       Commit           `yaml:"commit"`
-	Limits       Limits           `yaml:"limits"`
-	Log          Log              `yaml:"log"`
+	Shopify    []ShopifySource `yaml:"shopify"`
+	Square     []SquareSource  `yaml:"square"`
+	CSVImports []CSVSource     `yaml:"csv_imports"`
+	// ShopifyChannels push availability to Shopify inventory.
+	ShopifyChannels []ShopifyChannel `yaml:"shopify_channels"`
+	Destinations    []ERPDestination `yaml:"destinations"`
+	Commit          Commit           `yaml:"commit"`
+	Limits          Limits           `yaml:"limits"`
+	Log             Log              `yaml:"log"`
 	// AdminTokenSHA256 is the hash of an admin API key (a shorthand for
 	// one api_keys entry named "admin").
 	AdminTokenSHA256 string `yaml:"admin_token_sha256"`

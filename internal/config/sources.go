@@ -106,3 +106,29 @@ func (c *Hub) validateSources(p *Problems) {
 		}
 	}
 }
+
+// ShopifyChannel pushes a channel's availability to a Shopify shop's
+// inventory with compare-and-set.
+type ShopifyChannel struct {
+	Name string `yaml:"name"`
+	Shop string `yaml:"shop"`
+	// AccessTokenEnv names the environment variable holding the Admin API
+	// access token (write_inventory, read_products).
+	AccessTokenEnv string `yaml:"access_token_env"`
+	APIVersion     string `yaml:"api_version"`
+	// Endpoint overrides the Admin API URL (a simulator).
+	Endpoint string `yaml:"endpoint"`
+	// Channel is the availability channel pushed.
+	Channel string `yaml:"channel"`
+	// Locations maps tillsync locations to Shopify Location GIDs; Items
+	// maps SKUs to InventoryItem GIDs (or LookupSKUs finds them).
+	Locations   map[string]string `yaml:"locations"`
+	Items       map[string]string `yaml:"items"`
+	LookupSKUs  bool              `yaml:"lookup_skus"`
+	Plan        string            `yaml:"plan"`
+	RestoreRate float64           `yaml:"restore_rate"`
+	BatchSize   int               `yaml:"batch_size"`
+	Mode        string            `yaml:"mode"`
+	SettleAfter time.Duration     `yaml:"settle_after"`
+	Timeout     time.Duration     `yaml:"timeout"`
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tillsync/tillsync/internal/access"
 	"github.com/tillsync/tillsync/internal/availability"
+	shopifych "github.com/tillsync/tillsync/internal/channel/shopify"
 	"github.com/tillsync/tillsync/internal/channel/webhook"
 	"github.com/tillsync/tillsync/internal/config"
 	"github.com/tillsync/tillsync/internal/destination"
@@ -37,11 +38,13 @@ type Hub struct {
 	webhooks  []*webhook.Destination
 	accounts  map[string]*account
 	erps      []*destination.ERPDestination
-	reg       *prometheus.Registry
-	m         *metrics
-	stores    map[string]config.Store
-	health    *health
-	guard     *access.Guard
+	// shopifyChannels push availability to Shopify inventory.
+	shopifyChannels []*shopifych.Destination
+	reg             *prometheus.Registry
+	m               *metrics
+	stores          map[string]config.Store
+	health          *health
+	guard           *access.Guard
 	// redact removes card and personal data at the first hop; found
 	// counts what it removed.
 	redact  func(*event.Event)
@@ -105,6 +108,10 @@ func New(ctx context.Context, cfg config.Hub, log *slog.Logger) (*Hub, error) {
 		h.webhooks = append(h.webhooks, webhook.New(webhook.Config{
 			Name: w.Name, URL: w.URL, Secret: []byte(w.SigningSecret()), Channels: chs, Timeout: w.Timeout,
 		}, st, h.notify, client, dm, log))
+	}
+	if err := h.buildShopifyChannels(dm); err != nil {
+		_ = st.Close()
+		return nil, err
 	}
 	if err := h.buildERP(dm); err != nil {
 		_ = st.Close()
@@ -258,6 +265,13 @@ func (h *Hub) Serve(ctx context.Context, ln net.Listener) error {
 		stopWork()
 		wg.Wait()
 		return err
+	}
+	for _, d := range h.shopifyChannels {
+		wg.Go(func() {
+			if err := d.Run(workCtx); err != nil && workCtx.Err() == nil {
+				h.log.Error("Shopify channel stopped: fix its configuration and restart", "err", err)
+			}
+		})
 	}
 	for _, d := range h.erps {
 		wg.Go(func() {

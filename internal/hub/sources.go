@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"time"
 
+	"github.com/tillsync/tillsync/internal/availability"
+	shopifych "github.com/tillsync/tillsync/internal/channel/shopify"
 	"github.com/tillsync/tillsync/internal/destination"
 	"github.com/tillsync/tillsync/internal/event"
 	"github.com/tillsync/tillsync/internal/intake"
@@ -77,4 +80,38 @@ func (h *Hub) prepare(e *event.Event) {
 	if h.redact != nil {
 		h.redact(e)
 	}
+}
+
+// buildShopifyChannels makes the Shopify inventory destinations, each with
+// the cost-point governor of its plan.
+func (h *Hub) buildShopifyChannels(dm *destination.Metrics) error {
+	if len(h.cfg.ShopifyChannels) == 0 {
+		return nil
+	}
+	sm := shopifych.NewMetrics(h.reg)
+	for i, c := range h.cfg.ShopifyChannels {
+		if err := checkOutbound(context.Background(), fmt.Sprintf("shopify_channels[%d].endpoint", i), c.Endpoint, h.cfg.AllowPrivateDestinations); err != nil {
+			return err
+		}
+		var ch *availability.Channel
+		for j := range h.channels {
+			if h.channels[j].Name == c.Channel {
+				ch = &h.channels[j]
+			}
+		}
+		if ch == nil {
+			return fmt.Errorf("hub config: shopify_channels[%d].channel: %q is not a channel", i, c.Channel)
+		}
+		token := os.Getenv(c.AccessTokenEnv)
+		cfg := shopifych.Config{Name: c.Name, Shop: c.Shop, AccessToken: token, APIVersion: c.APIVersion, Endpoint: c.Endpoint,
+			Channel: *ch, Locations: c.Locations, Items: c.Items, LookupSKUs: c.LookupSKUs, Plan: c.Plan, RestoreRate: c.RestoreRate,
+			BatchSize: c.BatchSize, Mode: shopifych.Mode(c.Mode), SettleAfter: c.SettleAfter, Timeout: c.Timeout}
+		d, err := shopifych.New(cfg, shopifych.Deps{Store: h.store, Notifier: h.notify, Client: &http.Client{Timeout: 30 * time.Second},
+			Metrics: dm, Shopify: sm, Log: h.log})
+		if err != nil {
+			return fmt.Errorf("hub config: shopify_channels[%d]: %w", i, err)
+		}
+		h.shopifyChannels = append(h.shopifyChannels, d)
+	}
+	return nil
 }
