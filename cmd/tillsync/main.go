@@ -31,6 +31,8 @@ Usage:
                                                re-deliver dead letters, or the log from a position
   tillsync destination --config hub.yaml pause|resume NAME
   tillsync erp kinds                           the ERP connectors and their settings
+  tillsync settlement parse FILE [--format F] [--mapping M] [--json]
+                                               read a bank statement or PSP settlement report (BAI2, camt.053, Stripe, Adyen, CSV)
   tillsync redact [--mask]                     redact card and personal data from JSON or text on stdin
   tillsync scan PATH...                        find card data in files, databases and logs (exit 3 if any)
   tillsync erpsim --kind netsuite|sap|odoo|erpnext|webhook --listen ADDR
@@ -87,6 +89,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDeadLetters(ctx, rest, stdout, stderr)
 	case "destination":
 		return runDestination(ctx, rest, stdout, stderr)
+	case "settlement":
+		return runSettlement(ctx, rest, stdout, stderr)
 	case "redact":
 		return runRedact(ctx, rest, os.Stdin, stdout, stderr)
 	case "scan":
