@@ -23,7 +23,7 @@ import (
 const DefaultPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
 // Parts are the parts of the ingest benchmark, in the order they run.
-var Parts = []string{"sqlite", "postgres", "latency", "drain"}
+var Parts = []string{"sqlite", "postgres", "latency", "drain", "redaction"}
 
 // Targets the report compares with. Missing one is reported, not failed:
 // the machines the benchmark runs on are shared and noisy.
@@ -100,7 +100,9 @@ type Report struct {
 	Postgres *Throughput `json:"postgres,omitempty"`
 	Latency  *Latency    `json:"latency,omitempty"`
 	Drain    *Drain      `json:"drain,omitempty"`
-	Machine  Machine     `json:"machine"`
+	// Redaction compares hub intake with first-hop redaction on and off.
+	Redaction *Redaction `json:"redaction,omitempty"`
+	Machine   Machine    `json:"machine"`
 }
 
 // Machine is what the run ran on: on a shared machine, the load others put
@@ -278,6 +280,13 @@ func Ingest(ctx context.Context, opt Options) (*Report, error) {
 			d.Error = fail("drain", err)
 		}
 		rep.Drain = d
+	}
+	if want("redaction") {
+		red, err := r.redaction(ctx)
+		if err != nil {
+			red.Error = fail("redaction", err)
+		}
+		rep.Redaction = red
 	}
 	return rep, errors.Join(errs...)
 }

@@ -73,6 +73,15 @@ func WriteTable(w io.Writer, rep *Report, opt Options) error {
 			row("", "edge intake while filling", rate(d.FillEventsPerS), "", "")
 		}
 	}
+	if red := rep.Redaction; red != nil {
+		if red.Error != "" {
+			row("redaction", "FAILED: "+red.Error, "", "", "ERROR")
+		} else {
+			row("redaction", "hub intake with first-hop redaction", rate(red.OnEventsPerS), "", "")
+			row("", "… and without", rate(red.OffEventsPerS), "", "")
+			row("", "ratio with / without", fmt.Sprintf("%.2f", red.Ratio), fmt.Sprintf("≥ %.1f", red.Target), verdict(red.Pass))
+		}
+	}
 	return tw.Flush()
 }
 

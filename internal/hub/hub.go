@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,11 +48,12 @@ type Hub struct {
 	guard           *access.Guard
 	// redact removes card and personal data at the first hop; found
 	// counts what it removed.
-	redact  func(*event.Event)
-	foundMu sync.Mutex
-	found   redact.Findings
-	handler http.Handler
-	now     func() time.Time
+	redact    func(*event.Event)
+	foundMu   sync.Mutex
+	found     redact.Findings
+	redactOff atomic.Bool
+	handler   http.Handler
+	now       func() time.Time
 	// stopping is closed when shutdown begins, ending SSE streams so the
 	// server can drain.
 	stopping chan struct{}
