@@ -41,14 +41,14 @@ type Register struct {
 	Peers     []string
 	Transfers chan<- *event.Event
 
-	rng    *rand.Rand
-	n      int
+	rng *rand.Rand
+	n   int
 	// LeakRate is the share of sales sent with card data in them (test
 	// numbers), to prove redaction; Leaked counts them.
 	LeakRate float64
 	Leaked   int
-	mu     sync.Mutex
-	recent []*event.Event // recent sales, for returns and voids
+	mu       sync.Mutex
+	recent   []*event.Event // recent sales, for returns and voids
 }
 
 // NewRegister returns a register with its own deterministic random stream.
