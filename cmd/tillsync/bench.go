@@ -31,14 +31,22 @@ Both print a table; with --json, also one JSON object as the last line.
 Missed targets are reported, not failed.
 `
 
+// benches are the benchmarks by name; each prints a table and, with --json,
+// one JSON object as its last line.
+var benches = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
+	"ingest": runBenchIngest,
+	"erp":    runBenchERP,
+}
+
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "ingest" && args[0] != "erp") {
+	if len(args) == 0 || benches[args[0]] == nil {
 		fmt.Fprint(stderr, benchUsage)
 		return exitCode(2)
 	}
-	if args[0] == "erp" {
-		return runBenchERP(ctx, args[1:], stdout, stderr)
-	}
+	return benches[args[0]](ctx, args[1:], stdout, stderr)
+}
+
+func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench ingest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -53,7 +61,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	perRequest := fs.Int("request-events", 100, "events per client request")
 	backlog := fs.Int("backlog", 100_000, "events the drain part backs up at the edge")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of each timed phase to `PREFIX`.<phase>.pprof")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

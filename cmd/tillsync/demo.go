@@ -79,4 +79,7 @@ tillsync demo — %d stores, %.0f s
 		s.OutageStore, s.OutageS, s.OutageBacklogMax, s.DrainS, s.BurstDrainEventsPerS, s.WebhookDeliveries, s.WebhookBadSignatures,
 		s.ERPPosted, check(s.ERPDuplicates == 0), s.ERPDuplicates, s.ERPDeadLetters, s.ERP429s, s.ERPPeakInFlight, s.ERPFaults,
 		s.SalesWithCardData, s.PANsSeenAtIntake, check(s.PANsLeaked == 0), s.PANsLeaked)
+	for _, l := range s.Leaks {
+		fmt.Fprintf(w, "                               %s\n", l)
+	}
 }

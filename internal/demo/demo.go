@@ -118,7 +118,9 @@ type Summary struct {
 	SalesWithCardData int64 `json:"sales_with_card_data"`
 	PANsSeenAtIntake  int64 `json:"pans_seen_at_intake"`
 	PANsLeaked        int64 `json:"pans_leaked"`
-	ERPPeakInFlight   int64 `json:"erp_peak_in_flight"`
+	// Leaks locates each value found afterwards, masked.
+	Leaks           []string `json:"leaks,omitempty"`
+	ERPPeakInFlight int64    `json:"erp_peak_in_flight"`
 }
 
 // OK reports whether the run kept its promises.
@@ -518,9 +520,10 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		seen += nd.edge.Redacted().PCI()
 	}
 	s.PANsSeenAtIntake = int64(seen)
-	if s.PANsLeaked, err = scanForCardData(runCtx, dir, wire.bytes()); err != nil {
+	if s.Leaks, err = scanForCardData(runCtx, dir, wire.bytes()); err != nil {
 		return nil, err
 	}
+	s.PANsLeaked = int64(len(s.Leaks))
 	st := ns.Sim().Stats()
 	docs, _, err := h.Store().DeliveryCounts(runCtx, "netsuite-detail")
 	if err != nil {

@@ -47,17 +47,26 @@ func (c *capture) tap(next http.Handler) http.Handler {
 // scanForCardData writes what the simulators received next to the
 // databases and the log, and counts PAN-like and SAD-like values in all of
 // them: what `tillsync scan DIR` would report to an assessor.
-func scanForCardData(ctx context.Context, dir string, wire []byte) (int64, error) {
+// Each finding is located (file, table, row, column) with the value masked,
+// relative to dir.
+func scanForCardData(ctx context.Context, dir string, wire []byte) ([]string, error) {
 	if err := os.WriteFile(filepath.Join(dir, "received-by-simulators.log"), wire, 0o600); err != nil {
-		return 0, err
+		return nil, err
 	}
 	red, err := redact.New(redact.Config{})
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	rep, err := red.ScanPath(ctx, dir)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	return int64(len(rep.Hits)), nil
+	found := make([]string, 0, len(rep.Hits))
+	for _, h := range rep.Hits {
+		if rel, err := filepath.Rel(dir, h.File); err == nil {
+			h.File = rel
+		}
+		found = append(found, h.String())
+	}
+	return found, nil
 }

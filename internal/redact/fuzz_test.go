@@ -91,21 +91,25 @@ func leaks(s string) []string {
 
 func oraclePAN(d string) bool { return luhn([]byte(d)) && lookupIIN([]byte(d)) != brandNone }
 
-// oracleHex: the first digit group of s[i:j] ends a hex string of 24 or
-// more characters that it is glued to.
+// oracleHex: the first digit group of s[i:j] lies in a hex string of 24 or
+// more characters that it is glued to by a hex letter on either side.
 func oracleHex(s string, i, j int) bool {
-	if i == 0 || !isHex(s[i-1]) || isDigit(s[i-1]) {
-		return false
-	}
 	e := i
 	for e < j && isDigit(s[e]) {
 		e++
 	}
-	a := i
+	letter := func(k int) bool { return k >= 0 && k < len(s) && isHex(s[k]) && !isDigit(s[k]) }
+	if !letter(i-1) && !letter(e) {
+		return false
+	}
+	a, z := i, e
 	for a > 0 && isHex(s[a-1]) {
 		a--
 	}
-	return e-a >= 24
+	for z < len(s) && isHex(s[z]) {
+		z++
+	}
+	return z-a >= 24
 }
 
 func FuzzText(f *testing.F) {

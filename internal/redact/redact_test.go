@@ -149,6 +149,11 @@ func TestTextKeepsLookAlikes(t *testing.T) {
 		"3f2a9c1e-4b5d-4e8f-9a1b-2c3d4e5f6a7b",
 		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
 		"sha e3b0c44298fc4111111111111111ab9ffe3b0c44298fc1c149afbf4c8996fb92427ae",
+		// SHA-256 fingerprints whose hex starts near a Luhn-valid run in a
+		// card range: the hex string continues after the digits
+		"be1ccbe502481936861207e0f42aba77bf2772db03c581d86bcabfdd2a99cbf2",
+		"6289643395001322007a4b2d51af2ce4f6a178dfc8e9b47ef2d5420271247d9d",
+		"c30350688750051ca4d7442079e1ac46495a70b5eab739f3e7365db9e249dc3c",
 		// too long or not Luhn-valid
 		"41111111111111111111", "4111111111111112", "4111 1111 1111 1112",
 		// not a card grouping: 2-2-12 digits

@@ -392,21 +392,28 @@ func cardGrouping(gs []group) bool {
 	return l(len(gs)-1) <= 4
 }
 
-// hexToken reports whether the window's first group ends a hex string (a
-// hash, a key) of 24 or more characters that it is glued to. It looks
-// backward only: what follows may yet be redacted, and a second pass must
-// decide as the first did.
+// hexToken reports whether the window's first group is part of a hex
+// string (a hash, a key) of 24 or more characters that it is glued to with
+// a hex letter on either side. Looking forward is safe for a second pass:
+// a later number inside the same hex string is itself inside it, so is not
+// redacted either, and looking back stops at the last redaction.
 func (sc *scanner[T]) hexToken(gs []group) bool {
 	s := sc.s
-	start := gs[0].start
-	if start == 0 || !isHex(s[start-1]) || isDigit(s[start-1]) {
+	start, end := gs[0].start, gs[0].end
+	before := start > 0 && isHex(s[start-1]) && !isDigit(s[start-1])
+	after := end < len(s) && isHex(s[end]) && !isDigit(s[end])
+	if !before && !after {
 		return false
 	}
 	a := start
 	for lo := sc.floor(start, 64); a > lo && isHex(s[a-1]); {
 		a--
 	}
-	return gs[0].end-a >= 24
+	e := end
+	for e < len(s) && e-a < 24 && isHex(s[e]) {
+		e++
+	}
+	return e-a >= 24
 }
 
 // maskedBefore reports whether the group starting at i is the tail of an
