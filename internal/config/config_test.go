@@ -271,6 +271,10 @@ func TestHubValidate(t *testing.T) {
 		{"max batch negative", func(c *config.Hub) { c.Commit.MaxBatch = -1 }, "commit.max_batch:"},
 		{"log level", func(c *config.Hub) { c.Log.Level = "loud" }, "log.level:"},
 		{"log format", func(c *config.Hub) { c.Log.Format = "xml" }, "log.format:"},
+		{"destination field not in the allow-list vocabulary", func(c *config.Hub) {
+			c.ERPAccounts = []config.ERPAccount{{Name: "ns", Kind: "webhook"}}
+			c.Destinations = []config.ERPDestination{{Name: "ns-detail", Account: "ns", Fields: []string{"memo", "card_number"}}}
+		}, "destinations[0].fields:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

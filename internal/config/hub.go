@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tillsync/tillsync/internal/erp"
 	"github.com/tillsync/tillsync/internal/event"
 )
 
@@ -161,6 +162,10 @@ type ERPDestination struct {
 	// Types and Locations filter events (empty: all).
 	Types     []string `yaml:"types"`
 	Locations []string `yaml:"locations"`
+	// Fields is the destination's field allow-list: the optional document
+	// fields its mapping names (erp.OptionalFields). Absent: all of them;
+	// [] only what every record needs (SKU, quantity, IDs, dates).
+	Fields []string `yaml:"fields"`
 	// Start is where a new destination begins: beginning (the whole log,
 	// the default: nothing is missed) or end (new events only; feed history
 	// later with `tillsync replay --from 0`).
@@ -363,6 +368,9 @@ func (c *Hub) Validate() error {
 			if !knownType(t) {
 				p.add(f+".types", "%q is not an event type (%v)", t, event.Types)
 			}
+		}
+		if _, err := erp.ParseFields(d.Fields); err != nil {
+			p.add(f+".fields", "%v", err)
 		}
 		if d.Retry.Attempts < 0 || d.Retry.MaxAge < 0 || d.Retry.BackoffMin < 0 || d.Retry.BackoffMax < 0 {
 			p.add(f+".retry", "values must not be negative")

@@ -47,7 +47,10 @@ type ERPConfig struct {
 	// Types and Locations filter events (nil: all).
 	Types     map[event.Type]bool
 	Locations map[string]bool
-	Retry     RetryPolicy
+	// Fields limits what each document carries to the optional fields the
+	// destination's mapping names (zero: all).
+	Fields erp.Fields
+	Retry  RetryPolicy
 	// Window is how many events are read ahead of the cursor.
 	Window int
 	// Timeout bounds one call to the ERP.
@@ -609,6 +612,7 @@ func (d *ERPDestination) finish(seqs []int64) {
 // enqueue adds an item to its thread; a thread waiting behind a dead letter
 // parks it at once.
 func (d *ERPDestination) enqueue(it *item) {
+	d.cfg.Fields.Apply(&it.doc)
 	if x, ok := d.poisoned[it.thread]; ok && !it.replay {
 		if x == it.doc.ExternalID {
 			// The dead letter itself, read again after a rewind: it stays

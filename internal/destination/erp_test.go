@@ -366,3 +366,33 @@ func TestERPBatchesAndPartialFailure(t *testing.T) {
 		t.Errorf("dead letters %v, want only sale-33, permanent", dl)
 	}
 }
+
+// A destination with a field allow-list receives only the fields its
+// mapping names: the cashier's note and the card brand never reach it.
+func TestERPFieldAllowList(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	f, err := erp.ParseFields([]string{"lines.amount", "payments", "reference"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.cfg.Fields = f
+	s := eventtest.Sale("sale-1", "berlin", at(1), eventtest.L("SKU-A", 2))
+	s.Body.(*event.Sale).Notes = "customer Jane Doe, jane@example.com"
+	head := b.add(t, s)
+	b.run(t)
+	b.waitCursor(t, head)
+	d, ok := b.fake.Document("sale-1")
+	if !ok {
+		t.Fatal("sale-1 was not posted")
+	}
+	if d.Memo != "" {
+		t.Errorf("memo %q reached a destination whose allow-list does not name it", d.Memo)
+	}
+	if len(d.Payments) != 1 || d.Payments[0].Brand != "" || d.Payments[0].Amount != 2000 {
+		t.Errorf("payments = %+v, want one of 2000 without its brand", d.Payments)
+	}
+	if d.Reference != "sale-1" || len(d.Lines) != 1 || d.Lines[0].Amount != 2000 || d.Lines[0].SKU != "SKU-A" {
+		t.Errorf("document lost allowed fields: %+v", d)
+	}
+}
