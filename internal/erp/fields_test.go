@@ -12,7 +12,7 @@ func fullDoc() erp.Document {
 	return erp.Document{
 		Kind: erp.CashSale, ExternalID: "sale-1", Location: "berlin", Currency: "EUR", LocalDate: "2026-11-27",
 		Reference: "R-1", Memo: "Jane Doe wanted gift wrap", EventIDs: []string{"sale-1"},
-		Lines: []erp.Line{{SKU: "A", Quantity: event.Units(2), Amount: 2000, Discount: 100, TaxCode: "DE19", Tax: 319, Reason: "damaged box"}},
+		Lines:    []erp.Line{{SKU: "A", Quantity: event.Units(2), Amount: 2000, Discount: 100, TaxCode: "DE19", Tax: 319, Reason: "damaged box"}},
 		Payments: []erp.Payment{{Method: "card", Brand: "visa", Amount: 1900, Tip: 100}},
 		Taxes:    []erp.TaxLine{{Code: "DE19", RateBP: 1900, Amount: 319}},
 	}
