@@ -1,0 +1,135 @@
+package rebalance
+
+import "math"
+
+// Dist is the demand over a window: negative binomial with mean Mean and
+// variance Phi × Mean (Poisson when Phi ≤ 1). Daily retail demand is
+// over-dispersed; Phi is estimated from the forecast's own errors.
+type Dist struct {
+	Mean float64
+	Phi  float64
+}
+
+// maxSupport bounds the tail arrays; beyond it a normal approximation
+// takes over (means of thousands of units per window).
+const maxSupport = 4096
+
+// Tail returns P(D > t) for t = 0 … n-1.
+func (d Dist) Tail(n int) []float64 {
+	out := make([]float64, n)
+	d.fillTail(out)
+	return out
+}
+
+func (d Dist) fillTail(out []float64) {
+	mu := d.Mean
+	if mu <= 0 {
+		for i := range out {
+			out[i] = 0
+		}
+		return
+	}
+	if mu > 400 { // normal approximation, continuity corrected
+		sd := math.Sqrt(mu * math.Max(d.Phi, 1))
+		for t := range out {
+			out[t] = 0.5 * math.Erfc((float64(t)+0.5-mu)/(sd*math.Sqrt2))
+		}
+		return
+	}
+	var p0, next func(k int, pk float64) float64
+	if d.Phi <= 1.0001 {
+		pz := math.Exp(-mu)
+		p0 = func(int, float64) float64 { return pz }
+		next = func(k int, pk float64) float64 { return pk * mu / float64(k+1) }
+	} else {
+		p := 1 / d.Phi
+		r := mu * p / (1 - p)
+		pz := math.Exp(r * math.Log(p))
+		p0 = func(int, float64) float64 { return pz }
+		next = func(k int, pk float64) float64 { return pk * (float64(k) + r) / float64(k+1) * (1 - p) }
+	}
+	cdf := 0.0
+	pk := p0(0, 0)
+	for t := range out {
+		cdf += pk
+		v := 1 - cdf
+		if v < 0 {
+			v = 0
+		}
+		out[t] = v
+		pk = next(t, pk)
+	}
+}
+
+// StockoutProb is P(D > s): demand over the window exceeds stock s.
+func (d Dist) StockoutProb(s int64) float64 {
+	if s < 0 {
+		return 1
+	}
+	if s >= maxSupport {
+		return 0
+	}
+	return d.Tail(int(s) + 1)[s]
+}
+
+// curve is a distribution's expected-loss function L(s) = E[(D − s)+] on
+// integer stock levels, computed lazily as far as it is asked.
+type curve struct {
+	d    Dist
+	tail []float64 // P(D > t)
+	loss []float64 // L(t) for t = 0 … len(tail)
+}
+
+func newCurve(d Dist) *curve { return &curve{d: d} }
+
+func (c *curve) grow(n int) {
+	if n <= len(c.tail) {
+		return
+	}
+	if n < 2*len(c.tail) {
+		n = 2 * len(c.tail)
+	}
+	if n < 16 {
+		n = 16
+	}
+	if n > maxSupport {
+		n = maxSupport
+	}
+	if n <= len(c.tail) {
+		return
+	}
+	c.tail = c.d.Tail(n)
+	c.loss = make([]float64, n+1)
+	c.loss[0] = c.d.Mean
+	for t := range n {
+		c.loss[t+1] = c.loss[t] - c.tail[t]
+		if c.loss[t+1] < 0 {
+			c.loss[t+1] = 0
+		}
+	}
+}
+
+// Loss is E[(D − s)+], the expected unmet demand with stock s; below zero
+// (stock short of a display minimum) every unit of shortfall adds one.
+func (c *curve) Loss(s int64) float64 {
+	if s <= 0 {
+		return c.d.Mean - float64(s)
+	}
+	if s >= maxSupport {
+		return 0
+	}
+	c.grow(int(s) + 1)
+	return c.loss[s]
+}
+
+// Risk is P(D > s).
+func (c *curve) Risk(s int64) float64 {
+	if s < 0 {
+		return 1
+	}
+	if s >= maxSupport {
+		return 0
+	}
+	c.grow(int(s) + 1)
+	return c.tail[s]
+}
