@@ -166,6 +166,49 @@ var migrations = []string{
 		status INTEGER NOT NULL
 	);
 	CREATE INDEX audit_log_at ON audit_log (at)`,
+	// 5: the exceptions inbox: one row per problem (unique dedup key) and
+	// an append-only trail of what happened to each; indexes for every
+	// list filter with keyset paging on id. dead_letters_parked lets the
+	// inbox find newly parked dead letters without a full scan.
+	`CREATE TABLE inbox_exceptions (
+		id          {{SEQ}},
+		dedup_key   TEXT NOT NULL UNIQUE,
+		kind        TEXT NOT NULL,
+		severity    TEXT NOT NULL,
+		state       TEXT NOT NULL,
+		location    TEXT NOT NULL,
+		zone        TEXT NOT NULL,
+		subject     TEXT NOT NULL,
+		title       TEXT NOT NULL,
+		evidence    TEXT NOT NULL,
+		suggestions TEXT NOT NULL,
+		actions     TEXT NOT NULL,
+		assignee    TEXT NOT NULL,
+		occurrences BIGINT NOT NULL,
+		observation TEXT NOT NULL,
+		first_seen  BIGINT NOT NULL,
+		last_seen   BIGINT NOT NULL,
+		updated_at  BIGINT NOT NULL,
+		resolved_at BIGINT NOT NULL
+	);
+	CREATE INDEX inbox_exceptions_state ON inbox_exceptions (state, id);
+	CREATE INDEX inbox_exceptions_kind ON inbox_exceptions (kind, state, id);
+	CREATE INDEX inbox_exceptions_severity ON inbox_exceptions (severity, state, id);
+	CREATE INDEX inbox_exceptions_location ON inbox_exceptions (location, state, id);
+	CREATE INDEX inbox_exceptions_assignee ON inbox_exceptions (assignee, state, id);
+	CREATE TABLE inbox_audit (
+		id           {{SEQ}},
+		exception_id BIGINT NOT NULL,
+		at           BIGINT NOT NULL,
+		actor        TEXT NOT NULL,
+		action       TEXT NOT NULL,
+		from_state   TEXT NOT NULL,
+		to_state     TEXT NOT NULL,
+		note         TEXT NOT NULL,
+		detail       TEXT NOT NULL
+	);
+	CREATE INDEX inbox_audit_exception ON inbox_audit (exception_id, id);
+	CREATE INDEX dead_letters_parked ON dead_letters (state, last_failed_at)`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
