@@ -1,0 +1,110 @@
+package mapping
+
+import (
+	_ "embed"
+	"encoding/json"
+	"sort"
+	"strings"
+)
+
+// Calibration turns evidence into confidence. It counts, per evidence
+// bucket (Candidate.Evidence), how often a candidate with that evidence was
+// the right SKU on a labelled development set; the confidence is the
+// posterior mean under a uniform prior, (correct+1)/(n+2), so a bucket seen
+// 40 times and right every time earns 0.976 and a bucket seen once earns
+// 0.67. Evidence never seen in the dev set falls back to its parent bucket
+// (the name with its last ":part" removed), at a tenth less, so unseen
+// evidence is never applied without a human.
+type Calibration struct {
+	// On says what the table was measured on.
+	On      string            `json:"on"`
+	Buckets map[string]Bucket `json:"buckets"`
+}
+
+// Bucket is how often evidence was seen and how often it was right.
+type Bucket struct {
+	N       int `json:"n"`
+	Correct int `json:"correct"`
+}
+
+//go:embed calibration.json
+var defaultCalibration []byte
+
+// DefaultCalibration is the table measured on testdata/mapping_dev.jsonl
+// against testdata/catalog.csv (regenerate with
+// `go test ./internal/mapping -run TestCalibration -update`).
+func DefaultCalibration() *Calibration {
+	var c Calibration
+	if err := json.Unmarshal(defaultCalibration, &c); err != nil {
+		return &Calibration{Buckets: map[string]Bucket{}}
+	}
+	return &c
+}
+
+// Confidence of a candidate with evidence e.
+func (c *Calibration) Confidence(e string) float64 {
+	penalty := 1.0
+	for {
+		if b, ok := c.Buckets[e]; ok {
+			return penalty * float64(b.Correct+1) / float64(b.N+2)
+		}
+		i := strings.LastIndexByte(e, ':')
+		if i < 0 {
+			return penalty * 0.5
+		}
+		e = e[:i]
+		penalty *= 0.9
+	}
+}
+
+// Calibrate measures a calibration table: it runs the resolver (without
+// calibration) over every labelled line and counts, per evidence bucket
+// and its parents, how often a candidate was the labelled SKU.
+func Calibrate(r *Resolver, dev []Labelled, on string) *Calibration {
+	c := &Calibration{On: on, Buckets: map[string]Bucket{}}
+	for _, l := range dev {
+		for _, cand := range r.candidates(l.Code, l.Description, l.Source) {
+			if cand.tier <= tierSourceMap || cand.tier == tierAffix {
+				continue
+			}
+			e := cand.Evidence
+			for {
+				b := c.Buckets[e]
+				b.N++
+				if cand.SKU == l.SKU {
+					b.Correct++
+				}
+				c.Buckets[e] = b
+				i := strings.LastIndexByte(e, ':')
+				if i < 0 {
+					break
+				}
+				e = e[:i]
+			}
+		}
+	}
+	return c
+}
+
+// MarshalIndent writes the table with sorted buckets, one per line.
+func (c *Calibration) MarshalIndent() []byte {
+	keys := make([]string, 0, len(c.Buckets))
+	for k := range c.Buckets {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	on, _ := json.Marshal(c.On)
+	b.WriteString("{\n  \"on\": " + string(on) + ",\n  \"buckets\": {\n")
+	for i, k := range keys {
+		kb, _ := json.Marshal(k)
+		vb, _ := json.Marshal(c.Buckets[k])
+		b.WriteString("    " + string(kb) + ": " + string(vb))
+		if i < len(keys)-1 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString("  }\n}\n")
+	return []byte(b.String())
+}
