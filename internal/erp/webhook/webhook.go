@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -261,7 +262,9 @@ func (c *Connector) retryAfter(v string) time.Duration {
 		return 0
 	}
 	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
+		// Seconds past what a Duration holds would overflow to a negative
+		// or a wrong delay: hold them at the longest one.
+		return time.Duration(min(s, int(math.MaxInt64/int64(time.Second)))) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		return max(t.Sub(c.now()), 0)
