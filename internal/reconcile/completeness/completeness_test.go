@@ -57,22 +57,16 @@ func (b *bundle) add(t *testing.T, evs ...*event.Event) {
 	b.notify.Broadcast()
 }
 
-func (b *bundle) run(t *testing.T) (stop func()) {
+func (b *bundle) run(t *testing.T) {
 	t.Helper()
 	d := destination.NewERPDestination(b.cfg, b.st, b.notify, destination.NewMetrics(prometheus.NewRegistry()), slog.New(slog.DiscardHandler))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = d.Run(ctx); close(done) }()
-	stopped := false
-	stop = func() {
-		if !stopped {
-			stopped = true
-			cancel()
-			<-done
-		}
-	}
-	t.Cleanup(stop)
-	return stop
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
 }
 
 // settle waits until the destination's cursor reaches the log head.
