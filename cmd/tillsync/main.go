@@ -35,6 +35,8 @@ Usage:
                                                read a bank statement or PSP settlement report (BAI2, camt.053, Stripe, Adyen, CSV)
   tillsync redact [--mask]                     redact card and personal data from JSON or text on stdin
   tillsync scan PATH...                        find card data in files, databases and logs (exit 3 if any)
+  tillsync notes parse [--json-in]             read cashier notes (one a line) as discounts: JSON lines out
+  tillsync notes eval FILE [--json]            accuracy, precision, recall and share resolved on a labelled set
   tillsync erpsim --kind netsuite|sap|odoo|erpnext|webhook --listen ADDR
                                                a simulated ERP for trials, tests and benchmarks
   tillsync version
@@ -95,6 +97,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runRedact(ctx, rest, os.Stdin, stdout, stderr)
 	case "scan":
 		return runScan(ctx, rest, stdout, stderr)
+	case "notes":
+		return runNotes(ctx, rest, os.Stdin, stdout, stderr)
 	case "erpsim":
 		return runERPSim(ctx, rest, stdout, stderr)
 	case "erp":

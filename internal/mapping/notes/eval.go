@@ -96,7 +96,7 @@ type Miss struct {
 func Evaluate(p *Parser, labels []Result) Report {
 	rep := Report{Notes: len(labels), Threshold: p.Threshold()}
 	bands := []Band{{From: 0, To: 0.5}, {From: 0.5, To: 0.7}, {From: 0.7, To: 0.8}, {From: 0.8, To: 0.9}, {From: 0.9, To: 1.01}}
-	reasonRight := 0
+	reasonRight, autoRightDiscounts := 0, 0
 	for _, want := range labels {
 		got := p.Parse(want.Note)
 		right := Exact(got, want)
@@ -105,9 +105,6 @@ func Evaluate(p *Parser, labels []Result) Report {
 			rep.Discounts++
 			if !got.Discount() {
 				rep.Missed++
-			}
-			if auto && right {
-				// counted in recall below
 			}
 		} else {
 			rep.NoDiscount++
@@ -130,7 +127,7 @@ func Evaluate(p *Parser, labels []Result) Report {
 			}
 		}
 		if auto && right && want.Discount() {
-			rep.Recall++
+			autoRightDiscounts++
 		}
 		agree(&rep.CouponCodes, want.CouponCode, got.CouponCode)
 		agree(&rep.Competitors, want.Competitor, got.Competitor)
@@ -150,7 +147,7 @@ func Evaluate(p *Parser, labels []Result) Report {
 	rep.Accuracy = ratio(rep.Exact, rep.Notes)
 	rep.Reason = ratio(reasonRight, rep.Notes)
 	rep.Precision = ratio(rep.AutoRight, rep.Auto)
-	rep.Recall = ratio(int(rep.Recall), rep.Discounts)
+	rep.Recall = ratio(autoRightDiscounts, rep.Discounts)
 	rep.Resolved = ratio(rep.Auto, rep.Notes)
 	for _, b := range bands {
 		b.Label = fmt.Sprintf("%.1f-%.1f", b.From, math.Min(b.To, 1))

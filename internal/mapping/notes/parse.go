@@ -158,7 +158,7 @@ type candidate struct {
 type note struct {
 	toks     []token
 	excluded []bool // numbers that are not money: receipts, sizes, times, quantities
-	used     []bool // tokens consumed by a code or a name
+	used     []bool // tokens consumed by a reason phrase or a coupon code
 }
 
 // Parse reads one note. The note is redacted first; Result.Note is the
@@ -169,9 +169,8 @@ func (p *Parser) Parse(text string) Result {
 	n := &note{toks: spellNumbers(tokenize(red))}
 	n.excluded = make([]bool, len(n.toks))
 	n.used = make([]bool, len(n.toks))
-	n.excludeNonMoney()
-
 	hits := p.reasonHits(n)
+	n.excludeNonMoney()
 	code, codeAt := couponCode(n)
 	if code != "" {
 		res.CouponCode = code
@@ -316,8 +315,9 @@ func (n *note) excludeNonMoney() {
 			n.excluded[i] = true
 			continue
 		}
-		prev := prevWord(t, i)
-		if i > 0 && t[i-1].sym == '#' || nonMoneyBefore[prev] || referenceBefore[prev] {
+		prev := prevWord(t, i, n.used)
+		marked := i+1 < len(t) && (t[i+1].sym == '%' || t[i+1].word == "percent" || t[i+1].word == "off" || t[i+1].cur != "")
+		if i > 0 && t[i-1].sym == '#' || nonMoneyBefore[prev] && !marked || referenceBefore[prev] {
 			n.excluded[i] = true
 			continue
 		}
@@ -341,9 +341,12 @@ func (n *note) excludeNonMoney() {
 
 // prevWord is the word just before token i, skipping one currency symbol
 // or punctuation mark.
-func prevWord(t []token, i int) string {
+func prevWord(t []token, i int, inPhrase []bool) string {
 	for j, skipped := i-1, 0; j >= 0 && skipped < 2; j-- {
 		if t[j].isWord() {
+			if inPhrase[j] {
+				return "" // "end of line 3.00": the reason's own word
+			}
 			return t[j].word
 		}
 		if t[j].num {
@@ -368,6 +371,9 @@ func (p *Parser) reasonHits(n *note) []hit {
 			}
 			h := hit{reason: ph.reason, pos: i, end: end, weak: ph.weak, fuzzy: fuzzy}
 			h.negated = negated(t, i, end)
+			for k := i; k < end; k++ {
+				n.used[k] = true
+			}
 			if ph.reason == Bundle && len(ph.words) > 1 {
 				for k := i; k < end; k++ {
 					if t[k].num {
@@ -645,8 +651,8 @@ func candidates(n *note) ([]candidate, []special) {
 				c.kind, c.strength, c.strongFixed = FixedPrice, 2, strong
 			}
 		}
-		if c.strength == 0 && c.cur != "" {
-			c.strength = 1
+		if c.strength == 0 && (c.cur != "" || c.frac == 2) {
+			c.strength = 1 // money, or typed like money ("8.99")
 		}
 		cs = append(cs, c)
 	}

@@ -83,6 +83,13 @@ func tokenize(s string) []token {
 			i += n
 		}
 	}
+	// "5pm", "10 am": a time, not a price match.
+	for i := 1; i < len(out); i++ {
+		if out[i-1].num && (out[i].low == "pm" || out[i].low == "am") {
+			out[i-1].when = true
+			out[i].word = out[i].low
+		}
+	}
 	return out
 }
 
