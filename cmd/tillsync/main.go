@@ -30,6 +30,11 @@ Usage:
   tillsync replay --config hub.yaml --destination NAME (--dead-letters | --from SEQ)
                                                re-deliver dead letters, or the log from a position
   tillsync destination --config hub.yaml pause|resume NAME
+  tillsync inbox --config hub.yaml list [--state open] [--kind K] [--json]
+                                               the exceptions inbox: problems that need a person
+  tillsync inbox --config hub.yaml show ID     an exception with its evidence, suggestions and trail
+  tillsync inbox --config hub.yaml act ID ACTION [--note ...] [--assignee ...]
+                                               acknowledge, resolve, assign, reopen, comment, replay, …
   tillsync erp kinds                           the ERP connectors and their settings
   tillsync settlement parse FILE [--format F] [--mapping M] [--json]
                                                read a bank statement or PSP settlement report (BAI2, camt.053, Stripe, Adyen, CSV)
@@ -91,6 +96,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDeadLetters(ctx, rest, stdout, stderr)
 	case "destination":
 		return runDestination(ctx, rest, stdout, stderr)
+	case "inbox":
+		return runInbox(ctx, rest, stdout, stderr)
 	case "settlement":
 		return runSettlement(ctx, rest, stdout, stderr)
 	case "redact":

@@ -21,6 +21,7 @@ import (
 	"github.com/tillsync/tillsync/internal/config"
 	"github.com/tillsync/tillsync/internal/destination"
 	"github.com/tillsync/tillsync/internal/event"
+	"github.com/tillsync/tillsync/internal/inbox"
 	"github.com/tillsync/tillsync/internal/intake"
 	"github.com/tillsync/tillsync/internal/inventory"
 	"github.com/tillsync/tillsync/internal/redact"
@@ -46,6 +47,7 @@ type Hub struct {
 	stores          map[string]config.Store
 	health          *health
 	guard           *access.Guard
+	inbox           *inbox.Inbox
 	// redact removes card and personal data at the first hop; found
 	// counts what it removed.
 	redact    func(*event.Event)
@@ -149,6 +151,7 @@ func New(ctx context.Context, cfg config.Hub, log *slog.Logger) (*Hub, error) {
 		}
 	}
 	h.guard = newGuard(cfg, st, h.now, func(err error) { h.log.Error("audit trail write failed", "err", err) })
+	h.inbox = newInbox(h)
 	if h.handler, err = h.routes(); err != nil {
 		_ = st.Close()
 		return nil, err
@@ -253,6 +256,7 @@ func (h *Hub) Serve(ctx context.Context, ln net.Listener) error {
 		h.health.run(workCtx, h.store, func(err error) { h.log.Warn("save store health", "err", err) })
 	})
 	wg.Go(func() { h.auditRetention(workCtx) })
+	wg.Go(func() { h.runInbox(workCtx) })
 	for _, w := range h.csvWatchers() {
 		wg.Go(func() {
 			if err := w.Run(workCtx); err != nil && workCtx.Err() == nil {
