@@ -283,7 +283,8 @@ func (e *Engine) addLine(j int32) bool {
 		}
 		return false
 	}
-	for _, ref := range lineRefs(l) {
+	var buf [5]string
+	for _, ref := range lineRefs(&buf, l) {
 		head, ok := e.tByRef[ref]
 		if !ok {
 			continue
@@ -310,25 +311,18 @@ func (e *Engine) addLine(j int32) bool {
 	return true
 }
 
-// lineRefs are the references of a payment line that a tender's reference
-// may equal, most specific first.
-func lineRefs(l *Line) []string {
+// lineRefs puts the references of a payment line that a tender's
+// reference may equal in buf, most specific first, and returns them.
+func lineRefs(buf *[5]string, l *Line) []string {
 	r := &l.Refs
-	switch {
-	case r.Merchant == "" && r.EndToEnd == "" && r.Customer == "":
-		if r.Payment != "" {
-			return []string{r.Payment}
-		}
-		if r.Bank != "" {
-			return []string{r.Bank}
-		}
-		return nil
-	}
-	out := make([]string, 0, 4)
-	for _, v := range []string{r.Payment, r.Merchant, r.EndToEnd, r.Customer, r.Bank} {
+	out := buf[:0]
+	for _, v := range [5]string{r.Payment, r.Merchant, r.EndToEnd, r.Customer, r.Bank} {
 		if v != "" {
 			out = append(out, v)
 		}
+	}
+	if len(out) > 1 && r.Payment == "" && r.Merchant == "" && r.EndToEnd == "" && r.Customer == "" {
+		return out[:1]
 	}
 	return out
 }
@@ -453,7 +447,8 @@ func (e *Engine) indexLine(j int32) {
 	st.flags |= flagIndexed
 	// A line is chained under its first reference; under the others it
 	// heads the chain only when none is there (walkers check the reference).
-	for n, ref := range lineRefs(l) {
+	var buf [5]string
+	for n, ref := range lineRefs(&buf, l) {
 		h, ok := e.lByRef[ref]
 		switch {
 		case !ok:

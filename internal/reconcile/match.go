@@ -106,7 +106,11 @@ func (e *Engine) matchGroup(r Rule, g group) int32 {
 		e.ts[i].match = m
 		e.settledTender(i, m)
 	}
+	batchRule := r == RulePayout || r == RuleDepositBatch || r == RuleDepositAmount || r == RuleDepositPartial
 	for _, j := range g.lines {
+		if c := e.ls[j].class; batchRule && (c == classTender || c == classChargeback) {
+			continue // paid out with its batch, but still owes the match to its tender
+		}
 		if e.ls[j].match == none {
 			e.ls[j].match = m
 			e.settledLine(j, m)

@@ -1,0 +1,261 @@
+package recbench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sort"
+	"time"
+
+	"github.com/tillsync/tillsync/internal/reconcile"
+	"github.com/tillsync/tillsync/internal/settlement"
+	"github.com/tillsync/tillsync/internal/settlement/stripe"
+)
+
+// Targets of the benchmark (issue 6).
+const (
+	TargetTotalSeconds = 10.0
+	TargetRatio        = 1.5
+	TargetPeakMiB      = 1024.0
+)
+
+// Options configure a run.
+type Options struct {
+	Data Data
+	// Dir holds the files; empty makes a temporary directory, removed
+	// afterwards.
+	Dir string
+	// Rounds of matching and hash join, alternating; medians are reported.
+	Rounds   int
+	Config   reconcile.Config
+	Progress io.Writer
+}
+
+// DefaultOptions is the issue's size: a million tenders against a million
+// settlement lines, 2 % of them without the payment reference.
+func DefaultOptions() Options {
+	return Options{
+		Data:   Data{Tenders: 1_000_000, Lines: 1_000_000, Stores: 50, Days: 30, MissingRefPct: 2, Seed: 6},
+		Rounds: 3, Config: reconcile.DefaultConfig(),
+	}
+}
+
+// Report is what a run measured.
+type Report struct {
+	Tenders         int     `json:"tenders"`
+	Lines           int     `json:"lines"`
+	TenderFileMB    float64 `json:"tender_file_mb"`
+	SettlementMB    float64 `json:"settlement_file_mb"`
+	GenerateSeconds float64 `json:"generate_seconds"`
+	// ParseSeconds reads both files (concurrently, one goroutine each).
+	ParseSeconds float64 `json:"parse_seconds"`
+	// MatchSeconds is the engine's Run and Review (median of the rounds);
+	// HashJoinSeconds a plain map join on the payment reference over the
+	// same parsed data (median); Ratio the one over the other.
+	MatchSeconds    float64   `json:"match_seconds"`
+	HashJoinSeconds float64   `json:"hash_join_seconds"`
+	Ratio           float64   `json:"ratio"`
+	MatchRounds     []float64 `json:"match_rounds"`
+	HashJoinRounds  []float64 `json:"hash_join_rounds"`
+	// TotalSeconds is parsing plus the first matching round: a
+	// reconciliation of the files from cold.
+	TotalSeconds float64 `json:"total_seconds"`
+	PeakRSSMiB   float64 `json:"peak_rss_mib"`
+	Cores        int     `json:"cores"`
+
+	HashJoinMatched int               `json:"hash_join_matched"`
+	Summary         reconcile.Summary `json:"summary"`
+	Exceptions      int               `json:"exceptions"`
+	Expected        Files             `json:"expected"`
+	// Problems are the checks of the result that failed: a bench that is
+	// fast but wrong is not a result.
+	Problems []string `json:"problems"`
+
+	TotalOK  bool `json:"total_ok"`
+	RatioOK  bool `json:"ratio_ok"`
+	MemoryOK bool `json:"memory_ok"`
+}
+
+func (o Options) logf(format string, args ...any) {
+	if o.Progress != nil {
+		fmt.Fprintf(o.Progress, format+"\n", args...)
+	}
+}
+
+// Run generates the files, then parses and matches them, and runs the hash
+// join, in the same process.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	if o.Rounds < 1 {
+		o.Rounds = 1
+	}
+	dir := o.Dir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "tillsync-bench-reconcile-")
+		if err != nil {
+			return nil, err
+		}
+		defer func() { _ = os.RemoveAll(d) }()
+		dir = d
+	}
+	rep := &Report{Cores: runtime.GOMAXPROCS(0), Problems: []string{}}
+	o.logf("generating %d tenders and %d settlement lines in %s", o.Data.Tenders, o.Data.Lines, dir)
+	t0 := time.Now()
+	files, err := Generate(dir, o.Data)
+	if err != nil {
+		return nil, err
+	}
+	rep.GenerateSeconds = time.Since(t0).Seconds()
+	rep.Expected = files
+	rep.TenderFileMB = float64(files.TenderBytes) / (1 << 20)
+	rep.SettlementMB = float64(files.SettlementBytes) / (1 << 20)
+	runtime.GC()
+
+	o.logf("parsing %.0f MB of tenders and %.0f MB of settlement report", rep.TenderFileMB, rep.SettlementMB)
+	t0 = time.Now()
+	tenders, lines, err := parse(files, o.Data)
+	if err != nil {
+		return nil, err
+	}
+	rep.ParseSeconds = time.Since(t0).Seconds()
+	rep.Tenders, rep.Lines = len(tenders), len(lines)
+
+	asOf := start.AddDate(0, 0, o.Data.Days+30)
+	for r := 0; r < o.Rounds; r++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		runtime.GC()
+		t0 = time.Now()
+		exc := reconcile.NewMemoryExceptions()
+		e, err := reconcile.NewEngine(o.Config, exc)
+		if err != nil {
+			return nil, err
+		}
+		e.AddTenders(tenders...)
+		e.AddLines(lines...)
+		if err := e.Run(ctx); err != nil {
+			return nil, err
+		}
+		if err := e.Review(ctx, asOf); err != nil {
+			return nil, err
+		}
+		sec := time.Since(t0).Seconds()
+		rep.MatchRounds = append(rep.MatchRounds, sec)
+		if r == 0 {
+			rep.TotalSeconds = rep.ParseSeconds + sec
+			rep.Summary = e.Summary()
+			rep.Exceptions = len(exc.Open())
+		}
+		e, exc = nil, nil //nolint:ineffassign,wastedassign // let the round's engine go before the join
+		_, _ = e, exc
+		runtime.GC()
+		t0 = time.Now()
+		n := HashJoin(tenders, lines)
+		rep.HashJoinRounds = append(rep.HashJoinRounds, time.Since(t0).Seconds())
+		rep.HashJoinMatched = n
+		o.logf("round %d: match %.3fs, hash join %.3fs", r+1, sec, rep.HashJoinRounds[r])
+	}
+	rep.MatchSeconds = median(rep.MatchRounds)
+	rep.HashJoinSeconds = median(rep.HashJoinRounds)
+	if rep.HashJoinSeconds > 0 {
+		rep.Ratio = rep.MatchSeconds / rep.HashJoinSeconds
+	}
+	rep.PeakRSSMiB = peakRSSMiB()
+	rep.check()
+	rep.TotalOK = rep.TotalSeconds <= TargetTotalSeconds
+	rep.RatioOK = rep.Ratio <= TargetRatio
+	rep.MemoryOK = rep.PeakRSSMiB > 0 && rep.PeakRSSMiB <= TargetPeakMiB
+	runtime.KeepAlive(tenders)
+	runtime.KeepAlive(lines)
+	return rep, nil
+}
+
+// check compares the engine's result with what the generator wrote.
+func (r *Report) check() {
+	s, x := &r.Summary, &r.Expected
+	bad := func(format string, args ...any) { r.Problems = append(r.Problems, fmt.Sprintf(format, args...)) }
+	if s.OpenTenders != x.Unsettled {
+		bad("open tenders %d, generated %d unsettled", s.OpenTenders, x.Unsettled)
+	}
+	if s.OpenLines != x.Orphans {
+		bad("open payment lines %d, generated %d orphans", s.OpenLines, x.Orphans)
+	}
+	if s.ByRule["payout"] != x.Batches {
+		bad("payouts matched %d of %d batches", s.ByRule["payout"], x.Batches)
+	}
+	if s.ByRule["card"] < x.MissingRefs*9/10 {
+		bad("card rule matched %d of %d lines without reference", s.ByRule["card"], x.MissingRefs)
+	}
+	if s.DuplicateLines+s.DuplicateTenders != 0 {
+		bad("duplicates reported in distinct data: %d lines, %d tenders", s.DuplicateLines, s.DuplicateTenders)
+	}
+}
+
+// parse reads both files at once, one goroutine each.
+func parse(f Files, d Data) ([]reconcile.Tender, []reconcile.Line, error) {
+	var (
+		tenders = make([]reconcile.Tender, 0, d.Tenders)
+		lines   = make([]reconcile.Line, 0, d.Lines)
+		terr    = make(chan error, 1)
+	)
+	go func() {
+		in, err := os.Open(f.Tenders)
+		if err != nil {
+			terr <- err
+			return
+		}
+		defer func() { _ = in.Close() }()
+		terr <- reconcile.ReadTenders(in, f.Tenders, func(t reconcile.Tender) error {
+			tenders = append(tenders, t)
+			return nil
+		})
+	}()
+	in, err := os.Open(f.Settlement)
+	if err != nil {
+		<-terr
+		return nil, nil, err
+	}
+	defer func() { _ = in.Close() }()
+	_, serr := reconcile.ReadSettlement(&stripe.Parser{File: f.Settlement}, in, func(l reconcile.Line) error {
+		lines = append(lines, l)
+		return nil
+	})
+	var ctl *settlement.ControlTotalError
+	if errors.As(serr, &ctl) {
+		serr = nil // net ≠ gross − fee is the parser's report, not a reason to stop
+	}
+	if err := errors.Join(<-terr, serr); err != nil {
+		return nil, nil, err
+	}
+	return tenders, lines, nil
+}
+
+// HashJoin is the baseline: a map from the tenders' reference, probed with
+// each line's payment reference, keeping the pairs whose amounts agree.
+func HashJoin(ts []reconcile.Tender, ls []reconcile.Line) int {
+	m := make(map[string]int32, len(ts))
+	for i := range ts {
+		if ts[i].Reference != "" {
+			m[ts[i].Reference] = int32(i) //nolint:gosec // G115: fewer than 2^31
+		}
+	}
+	pairs := make([][2]int32, 0, len(ls))
+	for j := range ls {
+		if i, ok := m[ls[j].Refs.Payment]; ok && ts[i].Total() == ls[j].Gross {
+			pairs = append(pairs, [2]int32{i, int32(j)}) //nolint:gosec // G115: as above
+		}
+	}
+	return len(pairs)
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]float64{}, v...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}

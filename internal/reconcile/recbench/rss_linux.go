@@ -1,0 +1,12 @@
+package recbench
+
+import "syscall"
+
+// peakRSSMiB is the process's maximum resident set size.
+func peakRSSMiB() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Maxrss) / 1024 // kilobytes on Linux
+}
