@@ -16,6 +16,7 @@ import (
 const benchUsage = `Usage:
   tillsync bench ingest [--json] [--duration 10s] [--postgres URL]
   tillsync bench erp    [--json] [--duration 20s]
+  tillsync bench mapping [--json] [--items 100000] [--queries 20000]
 
 ingest measures, side by side on this machine: hub intake over HTTP against
 raw SQLite and PostgreSQL loops, sale-to-availability latency through an
@@ -34,8 +35,9 @@ Missed targets are reported, not failed.
 // benches are the benchmarks by name; each prints a table and, with --json,
 // one JSON object as its last line.
 var benches = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
-	"ingest": runBenchIngest,
-	"erp":    runBenchERP,
+	"ingest":  runBenchIngest,
+	"erp":     runBenchERP,
+	"mapping": runBenchMapping,
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {

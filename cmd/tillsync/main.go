@@ -42,6 +42,10 @@ Usage:
   tillsync scan PATH...                        find card data in files, databases and logs (exit 3 if any)
   tillsync notes parse [--json-in]             read cashier notes (one a line) as discounts: JSON lines out
   tillsync notes eval FILE [--json]            accuracy, precision, recall and share resolved on a labelled set
+  tillsync mapping suggest --catalog FILE [--threshold 0.97]
+                                               candidate catalog SKUs for unknown codes: JSON lines in and out
+  tillsync mapping eval --catalog FILE LABELLED.jsonl [--json]
+                                               precision of auto-applied repairs, recall, share repaired automatically
   tillsync erpsim --kind netsuite|sap|odoo|erpnext|webhook --listen ADDR
                                                a simulated ERP for trials, tests and benchmarks
   tillsync version
@@ -104,6 +108,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runRedact(ctx, rest, os.Stdin, stdout, stderr)
 	case "scan":
 		return runScan(ctx, rest, stdout, stderr)
+	case "mapping":
+		return runMapping(ctx, rest, os.Stdin, stdout, stderr)
 	case "notes":
 		return runNotes(ctx, rest, os.Stdin, stdout, stderr)
 	case "erpsim":

@@ -63,7 +63,7 @@ func (c *Calibration) Confidence(e string) float64 {
 func Calibrate(r *Resolver, dev []Labelled, on string) *Calibration {
 	c := &Calibration{On: on, Buckets: map[string]Bucket{}}
 	for _, l := range dev {
-		for _, cand := range r.candidates(l.Code, l.Description, l.Source) {
+		for _, cand := range r.candidates(l.Code, l.Description, l.Source, indexed{r}) {
 			if cand.tier <= tierSourceMap || cand.tier == tierAffix {
 				continue
 			}

@@ -273,8 +273,12 @@ func (g *gather) descFlag(item int32) string {
 // Suggest proposes catalog SKUs for code, as source sent it, with the
 // description the till printed if it sent one.
 func (r *Resolver) Suggest(code, description, source string) Suggestion {
+	return r.suggest(code, description, source, indexed{r})
+}
+
+func (r *Resolver) suggest(code, description, source string, lk lookups) Suggestion {
 	s := Suggestion{Code: code, Description: description, Source: source}
-	cands := r.candidates(code, description, source)
+	cands := r.candidates(code, description, source, lk)
 	for i := range cands {
 		c := &cands[i]
 		switch c.tier {
@@ -312,7 +316,7 @@ func (r *Resolver) Suggest(code, description, source string) Suggestion {
 }
 
 // candidates gathers every candidate with its evidence, before calibration.
-func (r *Resolver) candidates(code, description, source string) []Candidate {
+func (r *Resolver) candidates(code, description, source string, lk lookups) []Candidate {
 	g := &gather{r: r, desc: strings.TrimSpace(description)}
 	key := codeKey(code)
 	if key == "" && g.desc == "" {
@@ -334,16 +338,16 @@ func (r *Resolver) candidates(code, description, source string) []Candidate {
 	detAdd := func(item int32, tier int, evidence, detail string) {
 		det = append(det, Candidate{item: item, tier: tier, Evidence: evidence, Detail: detail})
 	}
-	for _, i := range r.bySKUKey[key] {
+	for _, i := range lk.skuKey(key) {
 		detAdd(i, tierNormalized, "normalized", "same code ignoring case, spaces and separators")
 	}
 	for _, rd := range gtin.Readings(code) {
-		if i, ok := r.cat.byGTIN[rd.Key]; ok {
-			detAdd(int32(i), tierGTIN, "gtin:"+string(rd.How), "read as GTIN "+rd.GTIN+" ("+strings.ReplaceAll(string(rd.How), "_", " ")+")")
+		if i, ok := lk.gtinKey(rd.Key); ok {
+			detAdd(i, tierGTIN, "gtin:"+string(rd.How), "read as GTIN "+rd.GTIN+" ("+strings.ReplaceAll(string(rd.How), "_", " ")+")")
 		}
 	}
 	if v := variantKey(code); v != "" {
-		for _, i := range r.variants[v] {
+		for _, i := range lk.variant(v) {
 			detAdd(i, tierVariant, "variant", "same style and attributes in another order or spelling")
 		}
 	}
@@ -362,10 +366,10 @@ func (r *Resolver) candidates(code, description, source string) []Candidate {
 	}
 	r.affixCandidates(g, key, source)
 	if len(g.cands) == 0 {
-		r.fuzzyCandidates(g, code, key)
+		r.fuzzyCandidates(g, code, key, lk)
 	}
 	if g.desc != "" && !hasTierBelow(g.cands, tierFuzzy) {
-		r.descCandidates(g)
+		r.descCandidates(g, lk)
 	}
 	return g.cands
 }
@@ -419,7 +423,7 @@ func (r *Resolver) affixCandidates(g *gather, key, source string) {
 }
 
 // fuzzyCandidates finds items whose SKU or GTIN is one edit from the code.
-func (r *Resolver) fuzzyCandidates(g *gather, code, key string) {
+func (r *Resolver) fuzzyCandidates(g *gather, code, key string, lk lookups) {
 	type hit struct {
 		item  int32
 		edit  string
@@ -427,7 +431,7 @@ func (r *Resolver) fuzzyCandidates(g *gather, code, key string) {
 	}
 	var hits []hit
 	if len(key) >= 4 {
-		r.fuzzy.near('s', key, func(i int32) {
+		lk.nearSKU(key, func(i int32) {
 			if e, ok := singleEdit(key, r.skuKeys[i]); ok {
 				class := "sku"
 				if attrChanged(code, r.cat.items[i].SKU) {
@@ -450,7 +454,7 @@ func (r *Resolver) fuzzyCandidates(g *gather, code, key string) {
 				class = "gtin_okchk"
 			}
 		}
-		r.fuzzy.near('g', gk, func(i int32) {
+		lk.nearGTIN(gk, func(i int32) {
 			for _, ik := range r.gtinKeys[i] {
 				if e, ok := singleEdit(gk, ik); ok {
 					hits = append(hits, hit{i, e, class})
@@ -487,12 +491,12 @@ func attrChanged(code, sku string) bool {
 
 // descCandidates adds the items whose descriptions are most like the one
 // the till sent.
-func (r *Resolver) descCandidates(g *gather) {
+func (r *Resolver) descCandidates(g *gather, lk lookups) {
 	if g.q == nil {
 		q := r.text.query(g.desc)
 		g.q = &q
 	}
-	hits := r.text.search(*g.q, r.max)
+	hits := lk.descSearch(*g.q, r.max)
 	for k, h := range hits {
 		bucket := "l"
 		switch {
