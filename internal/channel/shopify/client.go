@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -225,7 +226,9 @@ func snippet(b []byte) string {
 
 func retryAfter(v string) time.Duration {
 	if s, err := strconv.ParseFloat(v, 64); err == nil && s > 0 {
-		return time.Duration(s * float64(time.Second))
+		// Seconds past what a Duration holds (1e300, Inf) would convert to
+		// a negative pause: hold them at the longest one.
+		return time.Duration(min(s, float64(math.MaxInt64/int64(time.Second))) * float64(time.Second))
 	}
 	return 0
 }
