@@ -17,6 +17,7 @@ const benchUsage = `Usage:
   tillsync bench ingest [--json] [--duration 10s] [--postgres URL]
   tillsync bench erp    [--json] [--duration 20s]
   tillsync bench mapping [--json] [--items 100000] [--queries 20000]
+  tillsync bench oversell [--json] [--stores 50] [--skus 1000] [--hours 10] [--seed 0]
 
 ingest measures, side by side on this machine: hub intake over HTTP against
 raw SQLite and PostgreSQL loops, sale-to-availability latency through an
@@ -28,6 +29,12 @@ and 1 s per request, against the ceiling the account allows, then posts a
 day of till events as hourly summaries. It fails if a document is lost or
 duplicated.
 
+oversell simulates a Black Friday of stores and an online shop competing for
+scarce SKUs under 15-minute and 60-second batch sync and under tillsync, and
+reports oversold units, cancelled orders and phantom exposure; then it
+measures the Shopify destination under a backlog (bucket utilisation,
+throttled requests, sale-to-Shopify p95).
+
 Both print a table; with --json, also one JSON object as the last line.
 Missed targets are reported, not failed.
 `
@@ -35,9 +42,10 @@ Missed targets are reported, not failed.
 // benches are the benchmarks by name; each prints a table and, with --json,
 // one JSON object as its last line.
 var benches = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
-	"ingest":  runBenchIngest,
-	"erp":     runBenchERP,
-	"mapping": runBenchMapping,
+	"ingest":   runBenchIngest,
+	"erp":      runBenchERP,
+	"mapping":  runBenchMapping,
+	"oversell": runBenchOversell,
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {

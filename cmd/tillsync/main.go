@@ -25,6 +25,7 @@ Usage:
   tillsync edge   --config edge.yaml           run the agent in one store
   tillsync bench  ingest [--json]              measure intake against raw database loops
   tillsync bench  erp [--json]                 measure ERP posting against the account's ceiling
+  tillsync bench  oversell [--json]            a simulated Black Friday: oversold units and phantom stock, batch vs tillsync
   tillsync token                               make a store token and the hash the hub config needs
   tillsync deadletters --config hub.yaml       list what ERP destinations gave up on, with the ERP's error
   tillsync replay --config hub.yaml --destination NAME (--dead-letters | --from SEQ)
