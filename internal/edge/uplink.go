@@ -183,30 +183,13 @@ func (e *Edge) send(ctx context.Context, rows []pendingRow) error {
 	if resp.StatusCode != http.StatusOK {
 		return &errHub{status: resp.StatusCode, msg: strings.TrimSpace(string(b))}
 	}
-	var r intake.Response
-	if err := json.Unmarshal(b, &r); err != nil {
-		return fmt.Errorf("hub answer does not decode: %w", err)
+	synced, rejected, err := readAnswer(b, rows)
+	if err != nil {
+		return err
 	}
-	if len(r.Results) != len(rows) {
-		return fmt.Errorf("hub answered %d results for %d events", len(r.Results), len(rows))
-	}
-	synced := make(map[int64]int64, len(rows))
-	rejected := map[int64]string{}
-	for _, res := range r.Results {
-		if res.Index < 0 || res.Index >= len(rows) {
-			return fmt.Errorf("hub answered for event index %d of %d", res.Index, len(rows))
-		}
-		seq := rows[res.Index].seq
-		switch res.Status {
-		case intake.StatusAccepted, intake.StatusDuplicate:
-			synced[seq] = res.Seq
-		default:
-			why := "rejected"
-			if res.Error != nil {
-				why = res.Error.Code + ": " + res.Error.Message
-			}
-			rejected[seq] = why
-			e.log.Error("hub rejected an event; it stays in the local log, marked rejected", "id", res.ID, "store_seq", seq, "reason", why)
+	for _, row := range rows {
+		if why, ok := rejected[row.seq]; ok {
+			e.log.Error("hub rejected an event; it stays in the local log, marked rejected", "id", eventID(row.body), "store_seq", row.seq, "reason", why)
 		}
 	}
 	// Trim only after the hub's answer: what it stored is durable there.
@@ -218,6 +201,57 @@ func (e *Edge) send(ctx context.Context, rows []pendingRow) error {
 	e.lastSync.Store(time.Now().UnixMicro())
 	e.setErr(nil)
 	return nil
+}
+
+// readAnswer reads the hub's 200 answer to a batch of rows: the store_seq
+// of each event it stored (→ its hub seq), and of each it rejected (→ why).
+// An answer that does not account for every row exactly once, or gives a
+// status the edge does not know, is an error: nothing of it is recorded and
+// the batch is sent again, so a garbled answer neither trims an event nor
+// sets it aside as rejected.
+func readAnswer(b []byte, rows []pendingRow) (synced map[int64]int64, rejected map[int64]string, err error) {
+	var r intake.Response
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, nil, fmt.Errorf("hub answer does not decode: %w", err)
+	}
+	if len(r.Results) != len(rows) {
+		return nil, nil, fmt.Errorf("hub answered %d results for %d events", len(r.Results), len(rows))
+	}
+	synced = make(map[int64]int64, len(rows))
+	rejected = map[int64]string{}
+	seen := make([]bool, len(rows))
+	for _, res := range r.Results {
+		if res.Index < 0 || res.Index >= len(rows) {
+			return nil, nil, fmt.Errorf("hub answered for event index %d of %d", res.Index, len(rows))
+		}
+		if seen[res.Index] {
+			return nil, nil, fmt.Errorf("hub answered twice for event index %d", res.Index)
+		}
+		seen[res.Index] = true
+		seq := rows[res.Index].seq
+		switch res.Status {
+		case intake.StatusAccepted, intake.StatusDuplicate:
+			synced[seq] = res.Seq
+		case intake.StatusRejected:
+			why := "rejected"
+			if res.Error != nil {
+				why = res.Error.Code + ": " + res.Error.Message
+			}
+			rejected[seq] = why
+		default:
+			return nil, nil, fmt.Errorf("hub answered status %q for event index %d", res.Status, res.Index)
+		}
+	}
+	return synced, rejected, nil
+}
+
+// eventID reads the ID of an event's JSON, for logs.
+func eventID(body []byte) string {
+	var v struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(body, &v)
+	return v.ID
 }
 
 // recordSync records the hub's answer for a batch: synced (store_seq →
