@@ -160,10 +160,19 @@ func (e *Engine) Run(ctx context.Context) error {
 	if len(e.tByRef) == 0 && nt-e.doneT > 1024 {
 		e.tByRef = make(map[string]int32, nt-e.doneT)
 	}
+	if want := len(e.matches) + min(nt-e.doneT, nl-e.doneL); cap(e.matches) < want {
+		m := make([]match, len(e.matches), want)
+		copy(m, e.matches)
+		e.matches = m
+	}
 
 	// 1. New tenders: meet open lines by reference, else wait in the index.
-	for i := e.doneT; i < nt; i++ {
-		e.addTender(int32(i)) //nolint:gosec // G115: fewer than 2^31 items
+	if len(e.tByRef) == 0 && len(e.lByRef) == 0 {
+		e.bulkTenders(e.doneT, nt)
+	} else {
+		for i := e.doneT; i < nt; i++ {
+			e.addTender(int32(i)) //nolint:gosec // G115: fewer than 2^31 items
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -203,17 +212,83 @@ func (e *Engine) Run(ctx context.Context) error {
 }
 
 func growState(s []tstate, n int) []tstate {
-	for len(s) < n {
-		s = append(s, tstate{match: none, nextRef: none, nextAlt: none})
+	if n <= len(s) {
+		return s
+	}
+	old := len(s)
+	s = append(s, make([]tstate, n-old)...)
+	for i := old; i < n; i++ {
+		s[i] = tstate{match: none, nextRef: none, nextAlt: none}
 	}
 	return s
 }
 
 func growLState(s []lstate, n int) []lstate {
-	for len(s) < n {
-		s = append(s, lstate{match: none, nextRef: none, nextAlt: none})
+	if n <= len(s) {
+		return s
+	}
+	old := len(s)
+	s = append(s, make([]lstate, n-old)...)
+	for i := old; i < n; i++ {
+		s[i] = lstate{match: none, nextRef: none, nextAlt: none}
 	}
 	return s
+}
+
+// bulkTenders is step 1 for tenders [from, to) when nothing is indexed by
+// reference yet (a first load): one map write per tender, and chains built
+// afterwards for the few references that repeat.
+func (e *Engine) bulkTenders(from, to int) {
+	var repeated map[string]int32
+	for i := from; i < to; i++ {
+		t := &e.tenders[i]
+		e.stats.Tenders++
+		if t.Reference == "" {
+			k := "t:" + t.Key()
+			if _, dup := e.seen[k]; dup {
+				e.duplicateTender(int32(i)) //nolint:gosec // G115: as above
+				continue
+			}
+			e.seen[k] = struct{}{}
+			continue
+		}
+		n := len(e.tByRef)
+		e.tByRef[t.Reference] = int32(i) //nolint:gosec // G115: as above
+		if len(e.tByRef) == n {
+			if repeated == nil {
+				repeated = map[string]int32{}
+			}
+			repeated[t.Reference] = none
+		}
+	}
+	if repeated == nil {
+		return
+	}
+	// Chain the tenders of each repeated reference in feed order, dropping
+	// a tender fed twice.
+	for i := from; i < to; i++ {
+		t := &e.tenders[i]
+		head, ok := repeated[t.Reference]
+		if !ok || e.ts[i].flags&flagDuplicate != 0 {
+			continue
+		}
+		dup := false
+		for k := head; k != none; k = e.ts[k].nextRef {
+			if o := &e.tenders[k]; o.Event == t.Event && o.Index == t.Index {
+				dup = true
+				break
+			}
+		}
+		if dup {
+			e.duplicateTender(int32(i)) //nolint:gosec // G115: as above
+			continue
+		}
+		e.ts[i].nextRef = head
+		repeated[t.Reference] = int32(i) //nolint:gosec // G115: as above
+	}
+	for ref, head := range repeated {
+		e.tByRef[ref] = head
+	}
 }
 
 // addTender runs step 1 for tender i.

@@ -102,18 +102,65 @@ func readEventLines(br *bufio.Reader, file string, emit func(Tender) error) erro
 }
 
 // interner shares the strings that repeat (stores, zones, processors,
-// currencies) so a large file holds each once.
-type interner map[string]string
+// currencies, card last fours) so a large file holds each once. Each column
+// remembers its last value, which a file sorted by store mostly repeats.
+type interner struct {
+	m    map[string]string
+	last [16]string
+}
 
-func (in interner) get(b []byte) string {
-	if s, ok := in[string(b)]; ok {
-		return s
+func (in *interner) get(col int, b []byte) string {
+	if l := in.last[col]; l == string(b) {
+		return l
 	}
-	s := string(b)
-	if len(in) < 1<<16 {
-		in[s] = s
+	s, ok := in.m[string(b)]
+	if !ok {
+		s = string(b)
+		if len(in.m) < 1<<16 {
+			in.m[s] = s
+		}
 	}
+	in.last[col] = s
 	return s
+}
+
+// parseMinor reads "1234.50" in a currency of exp decimals without
+// allocating; anything else goes to settlement.ParseAmount, which also
+// words the errors.
+func parseMinor(b []byte, exp int) (int64, error) {
+	neg := len(b) > 0 && b[0] == '-'
+	d := b
+	if neg {
+		d = d[1:]
+	}
+	var n int64
+	frac := -1
+	for _, c := range d {
+		switch {
+		case c >= '0' && c <= '9' && n < 1e15:
+			n = n*10 + int64(c-'0')
+			if frac >= 0 {
+				frac++
+			}
+		case c == '.' && frac < 0:
+			frac = 0
+		default:
+			return settlement.ParseAmount(string(b), exp)
+		}
+	}
+	if len(d) == 0 || frac == 0 || frac > exp {
+		return settlement.ParseAmount(string(b), exp)
+	}
+	if frac < 0 {
+		frac = 0
+	}
+	for ; frac < exp; frac++ {
+		n *= 10
+	}
+	if neg {
+		n = -n
+	}
+	return n, nil
 }
 
 // readTenderCSV reads the CSV form. Lines without quotes are split in
@@ -143,7 +190,7 @@ func readTenderCSV(br *bufio.Reader, file string, emit func(Tender) error) error
 			return fail(1, want, "the header has no %s column (columns: %s)", want, strings.Join(TenderColumns, ","))
 		}
 	}
-	in := interner{}
+	in := &interner{m: map[string]string{}}
 	fields := make([][]byte, 0, len(names))
 	get := func(k int) []byte {
 		if c := col[k]; c >= 0 && c < len(fields) {
@@ -188,8 +235,8 @@ func readTenderCSV(br *bufio.Reader, file string, emit func(Tender) error) error
 			}
 		}
 		t := Tender{
-			Event: string(get(0)), Location: in.get(get(2)), Zone: in.get(get(3)), Processor: in.get(get(4)),
-			Currency: in.get(get(6)), Reference: string(get(9)), Last4: in.get(get(10)), AuthCode: string(get(11)),
+			Event: string(get(0)), Location: in.get(2, get(2)), Zone: in.get(3, get(3)), Processor: in.get(4, get(4)),
+			Currency: in.get(6, get(6)), Reference: string(get(9)), Last4: in.get(10, get(10)), AuthCode: string(get(11)),
 		}
 		if t.Event == "" {
 			return fail(n, "event", "is empty")
@@ -207,13 +254,13 @@ func readTenderCSV(br *bufio.Reader, file string, emit func(Tender) error) error
 		if !ok {
 			return fail(n, "currency", "%q is not an ISO 4217 currency code", t.Currency)
 		}
-		a, perr := settlement.ParseAmount(string(get(7)), exp)
+		a, perr := parseMinor(get(7), exp)
 		if perr != nil {
 			return fail(n, "amount", "%v", perr)
 		}
 		t.Amount = event.Amount(a)
 		if v := get(8); len(v) > 0 {
-			tip, perr := settlement.ParseAmount(string(v), exp)
+			tip, perr := parseMinor(v, exp)
 			if perr != nil {
 				return fail(n, "tip", "%v", perr)
 			}
@@ -231,9 +278,16 @@ func readTenderCSV(br *bufio.Reader, file string, emit func(Tender) error) error
 // ReadSettlement parses a settlement file with p and calls add for each
 // line (a batch booking gives its children and itself).
 func ReadSettlement(p settlement.Parser, r io.Reader, add func(Line) error) (settlement.Summary, error) {
+	var batch string // lines of one payout come together: share its ID
 	return p.Parse(r, func(tx settlement.Transaction) error {
 		if len(tx.Children) == 0 {
-			return add(LineFromTransaction(&tx))
+			l := LineFromTransaction(&tx)
+			if l.Refs.Batch == batch {
+				l.Refs.Batch = batch
+			} else {
+				batch = l.Refs.Batch
+			}
+			return add(l)
 		}
 		for _, l := range LinesFromTransaction(&tx) {
 			if err := add(l); err != nil {

@@ -108,3 +108,36 @@ func TestStripeReport(t *testing.T) {
 		t.Errorf("chargeback: %+v", cb)
 	}
 }
+
+func TestParseMinorAgreesWithSettlement(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   string
+		exp  int
+		want int64
+		bad  bool
+	}{
+		{"42.50", 2, 4250, false}, {"-42.5", 2, -4250, false}, {"42", 2, 4200, false}, {".5", 2, 50, false},
+		{"500", 0, 500, false}, {"1.234", 3, 1234, false}, {"42.505", 2, 0, true}, {"42.", 2, 0, true},
+		{"4x", 2, 0, true}, {"", 2, 0, true}, {"-", 2, 0, true}, {"1.2.3", 2, 0, true}, {"42.500", 2, 4250, false},
+		{"99999999999999999999", 2, 0, true},
+	} {
+		got, err := parseMinor([]byte(tc.in), tc.exp)
+		if (err != nil) != tc.bad || (!tc.bad && got != tc.want) {
+			t.Errorf("parseMinor(%q, %d) = %d, %v; want %d, error %v", tc.in, tc.exp, got, err, tc.want, tc.bad)
+		}
+	}
+}
+
+func TestDuplicateInFirstLoad(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	a := tender("sale-1", 4250, "ch_1")
+	b.e.AddTenders(a, a, tender("sale-2", 100, "ch_2"))
+	b.e.AddLines(line(2, 4250, 0, "ch_1"))
+	b.run(t)
+	s := b.e.Summary()
+	if s.Tenders != 2 || s.DuplicateTenders != 1 || s.MatchedTenders != 1 || s.OpenTenders != 1 {
+		t.Fatalf("summary %+v", s)
+	}
+}

@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/tillsync/tillsync/internal/reconcile"
@@ -32,6 +34,9 @@ type Options struct {
 	Rounds   int
 	Config   reconcile.Config
 	Progress io.Writer
+	// MemoryLimit, when positive, is the Go runtime's soft memory limit in
+	// bytes (as GOMEMLIMIT would set it) for the run.
+	MemoryLimit int64
 }
 
 // DefaultOptions is the issue's size: a million tenders against a million
@@ -60,6 +65,14 @@ type Report struct {
 	Ratio           float64   `json:"ratio"`
 	MatchRounds     []float64 `json:"match_rounds"`
 	HashJoinRounds  []float64 `json:"hash_join_rounds"`
+	// The CPU seconds of the same phases (medians), which other processes
+	// on the machine disturb less than the wall clock.
+	ParseCPUSeconds    float64 `json:"parse_cpu_seconds"`
+	MatchCPUSeconds    float64 `json:"match_cpu_seconds"`
+	HashJoinCPUSeconds float64 `json:"hash_join_cpu_seconds"`
+	CPURatio           float64 `json:"cpu_ratio"`
+	LoadAverage        string  `json:"load_average,omitempty"`
+	MemoryLimitMiB     float64 `json:"memory_limit_mib,omitempty"`
 	// TotalSeconds is parsing plus the first matching round: a
 	// reconciliation of the files from cold.
 	TotalSeconds float64 `json:"total_seconds"`
@@ -101,6 +114,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		dir = d
 	}
 	rep := &Report{Cores: runtime.GOMAXPROCS(0), Problems: []string{}}
+	if o.MemoryLimit > 0 {
+		old := debug.SetMemoryLimit(o.MemoryLimit)
+		defer debug.SetMemoryLimit(old)
+		rep.MemoryLimitMiB = float64(o.MemoryLimit) / (1 << 20)
+	}
 	o.logf("generating %d tenders and %d settlement lines in %s", o.Data.Tenders, o.Data.Lines, dir)
 	t0 := time.Now()
 	files, err := Generate(dir, o.Data)
@@ -114,21 +132,23 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	runtime.GC()
 
 	o.logf("parsing %.0f MB of tenders and %.0f MB of settlement report", rep.TenderFileMB, rep.SettlementMB)
-	t0 = time.Now()
+	t0, c0 := time.Now(), cpuSeconds()
 	tenders, lines, err := parse(files, o.Data)
 	if err != nil {
 		return nil, err
 	}
 	rep.ParseSeconds = time.Since(t0).Seconds()
+	rep.ParseCPUSeconds = cpuSeconds() - c0
 	rep.Tenders, rep.Lines = len(tenders), len(lines)
 
 	asOf := start.AddDate(0, 0, o.Data.Days+30)
+	var matchCPU, joinCPU []float64
 	for r := 0; r < o.Rounds; r++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		runtime.GC()
-		t0 = time.Now()
+		t0, c0 = time.Now(), cpuSeconds()
 		exc := reconcile.NewMemoryExceptions()
 		e, err := reconcile.NewEngine(o.Config, exc)
 		if err != nil {
@@ -143,6 +163,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return nil, err
 		}
 		sec := time.Since(t0).Seconds()
+		matchCPU = append(matchCPU, cpuSeconds()-c0)
 		rep.MatchRounds = append(rep.MatchRounds, sec)
 		if r == 0 {
 			rep.TotalSeconds = rep.ParseSeconds + sec
@@ -152,9 +173,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		e, exc = nil, nil //nolint:ineffassign,wastedassign // let the round's engine go before the join
 		_, _ = e, exc
 		runtime.GC()
-		t0 = time.Now()
+		t0, c0 = time.Now(), cpuSeconds()
 		n := HashJoin(tenders, lines)
 		rep.HashJoinRounds = append(rep.HashJoinRounds, time.Since(t0).Seconds())
+		joinCPU = append(joinCPU, cpuSeconds()-c0)
 		rep.HashJoinMatched = n
 		o.logf("round %d: match %.3fs, hash join %.3fs", r+1, sec, rep.HashJoinRounds[r])
 	}
@@ -163,6 +185,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if rep.HashJoinSeconds > 0 {
 		rep.Ratio = rep.MatchSeconds / rep.HashJoinSeconds
 	}
+	rep.MatchCPUSeconds, rep.HashJoinCPUSeconds = median(matchCPU), median(joinCPU)
+	if rep.HashJoinCPUSeconds > 0 {
+		rep.CPURatio = rep.MatchCPUSeconds / rep.HashJoinCPUSeconds
+	}
+	rep.LoadAverage = loadAverage()
 	rep.PeakRSSMiB = peakRSSMiB()
 	rep.check()
 	rep.TotalOK = rep.TotalSeconds <= TargetTotalSeconds
@@ -249,6 +276,20 @@ func HashJoin(ts []reconcile.Tender, ls []reconcile.Line) int {
 		}
 	}
 	return len(pairs)
+}
+
+// loadAverage is /proc/loadavg's first three fields, where there is one:
+// other work on the machine, which the timings include.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func median(v []float64) float64 {
