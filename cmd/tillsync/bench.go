@@ -18,6 +18,7 @@ const benchUsage = `Usage:
   tillsync bench erp    [--json] [--duration 20s]
   tillsync bench mapping [--json] [--items 100000] [--queries 20000]
   tillsync bench oversell [--json] [--stores 50] [--skus 1000] [--hours 10] [--seed 0]
+  tillsync bench reconcile [--json] [--tenders 1000000] [--lines 1000000]
 
 ingest measures, side by side on this machine: hub intake over HTTP against
 raw SQLite and PostgreSQL loops, sale-to-availability latency through an
@@ -42,10 +43,11 @@ Missed targets are reported, not failed.
 // benches are the benchmarks by name; each prints a table and, with --json,
 // one JSON object as its last line.
 var benches = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
-	"ingest":   runBenchIngest,
-	"erp":      runBenchERP,
-	"mapping":  runBenchMapping,
-	"oversell": runBenchOversell,
+	"ingest":    runBenchIngest,
+	"erp":       runBenchERP,
+	"mapping":   runBenchMapping,
+	"oversell":  runBenchOversell,
+	"reconcile": runBenchReconcile,
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -39,6 +39,9 @@ Usage:
   tillsync erp kinds                           the ERP connectors and their settings
   tillsync settlement parse FILE [--format F] [--mapping M] [--json]
                                                read a bank statement or PSP settlement report (BAI2, camt.053, Stripe, Adyen, CSV)
+  tillsync reconcile --settlement FILE... [--tenders FILE | --config hub.yaml] [--json]
+                                               match till card tenders against settlement reports and bank deposits
+  tillsync bench  reconcile [--json]           1M tenders against 1M settlement lines, parse and match vs a hash join
   tillsync redact [--mask]                     redact card and personal data from JSON or text on stdin
   tillsync scan PATH...                        find card data in files, databases and logs (exit 3 if any)
   tillsync notes parse [--json-in]             read cashier notes (one a line) as discounts: JSON lines out
@@ -103,6 +106,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDestination(ctx, rest, stdout, stderr)
 	case "inbox":
 		return runInbox(ctx, rest, stdout, stderr)
+	case "reconcile":
+		return runReconcile(ctx, rest, stdout, stderr)
 	case "settlement":
 		return runSettlement(ctx, rest, stdout, stderr)
 	case "redact":
