@@ -15,6 +15,10 @@ import (
 // sorted slice, 16 bytes each, searched by binary search.
 type deletionIndex struct {
 	post []posting
+	// dir[b] is where postings whose hash starts with the bits b begin, so
+	// a lookup scans a handful of postings instead of a binary search.
+	dir   []uint32
+	shift uint
 }
 
 type posting struct {
@@ -62,15 +66,34 @@ func (x *deletionIndex) build() {
 		return int(a.item - b.item)
 	})
 	x.post = slices.Compact(x.post)
+	bits := uint(4)
+	for 1<<bits < len(x.post) && bits < 24 {
+		bits++
+	}
+	x.shift = 64 - bits
+	x.dir = make([]uint32, 1<<bits+1)
+	j := 0
+	for b := range 1 << bits {
+		x.dir[b] = uint32(j)
+		for j < len(x.post) && x.post[j].hash>>x.shift == uint64(b) {
+			j++
+		}
+	}
+	x.dir[1<<bits] = uint32(len(x.post))
 }
 
 // near calls f with every item indexed under a key in namespace ns that may
 // be within one edit of key (callers verify: hashes collide).
 func (x *deletionIndex) near(ns byte, key string, f func(item int32)) {
+	if len(x.dir) == 0 {
+		return
+	}
 	neighbourhood(ns, key, func(h uint64) {
-		i := sort.Search(len(x.post), func(i int) bool { return x.post[i].hash >= h })
-		for ; i < len(x.post) && x.post[i].hash == h; i++ {
-			f(x.post[i].item)
+		b := h >> x.shift
+		for _, p := range x.post[x.dir[b]:x.dir[b+1]] {
+			if p.hash == h {
+				f(p.item)
+			}
 		}
 	})
 }
@@ -86,6 +109,7 @@ type textIndex struct {
 	postings [][]int32 // token → items
 	itemToks [][]int32 // item → tokens (distinct)
 	itemNorm []float64
+	itemSig  []uint64           // item → bit (token id mod 64) set for each token: a quick "not there"
 	trigrams map[string][]int32 // trigram → tokens
 	byFirst  map[byte][]int32   // first letter → tokens
 	words    []string
@@ -137,10 +161,12 @@ func newTextIndex(items []Item) *textIndex {
 		t.idf[id] = math.Log(1 + n/float64(len(p)))
 	}
 	t.itemNorm = make([]float64, len(items))
+	t.itemSig = make([]uint64, len(items))
 	for i, ids := range t.itemToks {
 		var s float64
 		for _, id := range ids {
 			s += t.idf[id] * t.idf[id]
+			t.itemSig[i] |= 1 << (uint(id) & 63)
 		}
 		t.itemNorm[i] = math.Sqrt(s)
 	}
@@ -286,12 +312,19 @@ func (t *textIndex) sim(q queryVec, i int32) float64 {
 	return dot / (q.norm * t.itemNorm[i])
 }
 
-// maxPostings bounds the items a description query scores: candidates come
-// from its rarest tokens; frequent words (colours, "tee") only score.
-const maxPostings = 4000
+// maxCandidates bounds the items a description query scores.
+const maxCandidates = 1000
 
 // search returns the items most similar to q, best first, at most n.
+// Candidates are the items carrying the query's rarest tokens: the rarest
+// token's postings, narrowed by the next rarest (postings are sorted by
+// item, so narrowing is a merge) until at most maxCandidates remain; a
+// token that would leave none (a misspelling resolved to the wrong word) is
+// skipped. Every query token then scores each candidate.
 func (t *textIndex) search(q queryVec, n int) []scored {
+	if q.norm == 0 || len(q.toks) == 0 {
+		return nil
+	}
 	order := make([]int, len(q.toks))
 	for i := range order {
 		order[i] = i
@@ -299,39 +332,71 @@ func (t *textIndex) search(q queryVec, n int) []scored {
 	sort.Slice(order, func(a, b int) bool {
 		return len(t.postings[q.toks[order[a]]]) < len(t.postings[q.toks[order[b]]])
 	})
-	seen := map[int32]bool{}
-	var cands []int32
-	for _, k := range order {
-		p := t.postings[q.toks[k]]
-		if len(cands) > 0 && len(cands)+len(p) > maxPostings {
+	cands := t.postings[q.toks[order[0]]]
+	var buf []int32
+	for _, k := range order[1:] {
+		if len(cands) <= maxCandidates {
 			break
 		}
-		for _, it := range p {
-			if !seen[it] {
-				seen[it] = true
-				cands = append(cands, it)
+		next := intersect(buf[:0], cands, t.postings[q.toks[k]])
+		if len(next) == 0 {
+			continue
+		}
+		cands, buf = next, next
+	}
+	if len(cands) > maxCandidates {
+		cands = cands[:maxCandidates]
+	}
+	out := make([]scored, 0, n+1)
+	for _, it := range cands {
+		toks, sig := t.itemToks[it], t.itemSig[it]
+		var d float64
+		for k, id := range q.toks {
+			if sig&(1<<(uint(id)&63)) != 0 && slices.Contains(toks, id) {
+				d += q.w[k] * t.idf[id]
 			}
 		}
-		if len(cands) >= maxPostings {
-			break
+		s := d / (q.norm * t.itemNorm[it])
+		// Keep the best n, best first (n is small).
+		if len(out) == n && !better(scored{it, s}, out[n-1]) {
+			continue
 		}
-	}
-	out := make([]scored, 0, len(cands))
-	for _, it := range cands {
-		if s := t.sim(q, it); s > 0 {
-			out = append(out, scored{it, s})
+		pos := len(out)
+		for pos > 0 && better(scored{it, s}, out[pos-1]) {
+			pos--
 		}
-	}
-	sort.Slice(out, func(a, b int) bool {
-		if out[a].score != out[b].score {
-			return out[a].score > out[b].score
+		out = slices.Insert(out, pos, scored{it, s})
+		if len(out) > n {
+			out = out[:n]
 		}
-		return out[a].item < out[b].item
-	})
-	if len(out) > n {
-		out = out[:n]
 	}
 	return out
+}
+
+// intersect appends to dst the items in both sorted lists. dst may be a[:0]:
+// it never writes ahead of what it reads.
+func intersect(dst, a, b []int32) []int32 {
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i] < b[j]:
+			i++
+		case a[i] > b[j]:
+			j++
+		default:
+			dst = append(dst, a[i])
+			i++
+			j++
+		}
+	}
+	return dst
+}
+
+func better(a, b scored) bool {
+	if a.score != b.score {
+		return a.score > b.score
+	}
+	return a.item < b.item
 }
 
 type scored struct {

@@ -368,10 +368,21 @@ func (r *Resolver) candidates(code, description, source string, lk lookups) []Ca
 	if len(g.cands) == 0 {
 		r.fuzzyCandidates(g, code, key, lk)
 	}
-	if g.desc != "" && !hasTierBelow(g.cands, tierFuzzy) {
+	// A description is searched when the code gave nothing better than a
+	// fuzzy match that the description does not already confirm.
+	if g.desc != "" && !hasTierBelow(g.cands, tierFuzzy) && !descConfirmed(g.cands) {
 		r.descCandidates(g, lk)
 	}
 	return g.cands
+}
+
+func descConfirmed(cs []Candidate) bool {
+	for _, c := range cs {
+		if strings.HasSuffix(c.Evidence, ":dH") {
+			return true
+		}
+	}
+	return false
 }
 
 func hasTierBelow(cs []Candidate, tier int) bool {

@@ -48,6 +48,8 @@ var (
 		{"SKT", "Pleated Skirt", []string{"XS", "S", "M", "L"}},
 		{"CAP", "Baseball Cap", []string{"OS"}},
 	}
+	brandStems  = []string{"Nor", "Kes", "Al", "Ur", "Fjor", "Grey", "Salt", "Iron", "Mer", "Tide", "Ash", "Birch", "Cedar", "Elm", "Fen", "Glen", "Holt", "Lark", "Oak", "Rook", "Sedge", "Thorn", "Wren", "Yarrow", "Bram", "Cliff", "Dune", "Ember", "Frost", "Heath"}
+	brandEnds   = []string{"wind", "trel", "der", "loom", "line", "haven", "marsh", "bark", "idian", "water", "ridge", "leaf", "ford", "wood", "field", "stone", "brook", "vale", "crest", "moor", "gate", "well", "bury", "wick"}
 	adjectives  = []string{"Organic", "Classic", "Essential", "Heritage", "Lightweight", "Relaxed", "Slim Fit", "Recycled", "Premium", "Everyday", "Heavyweight", "Vintage"}
 	colourNames = []struct{ code, name string }{
 		{"BLK", "Black"}, {"WHT", "White"}, {"NVY", "Navy"}, {"RED", "Red"}, {"BLU", "Blue"}, {"GRN", "Green"},
@@ -118,9 +120,11 @@ func GenerateCatalog(seed uint64, n int) *Catalog {
 	// Large catalogs spread items over more brands and prefixes.
 	scale := n/3000 + 1
 	pick := func(names []string, upcShare float64, upce bool) *brand {
-		name := names[rng.IntN(len(names))]
+		idx := rng.IntN(len(names))
+		name := names[idx]
 		if k := rng.IntN(scale); k > 0 {
-			name = fmt.Sprintf("%s %d", name, k+1)
+			// More brands in a larger catalog, with made-up names.
+			name = brandStems[(k+idx)%len(brandStems)] + brandEnds[(k/len(brandStems)+idx*7)%len(brandEnds)]
 		}
 		for _, b := range brands {
 			if b.name == name {
