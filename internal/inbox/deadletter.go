@@ -88,6 +88,10 @@ type DeadLetterFeed struct {
 
 	since    time.Time
 	lastFull time.Time
+	// resolved is how many dead letters were resolved at the last
+	// resolving pass (-1 before the first).
+	resolved int64
+	full     bool
 }
 
 // Name implements Feed.
@@ -113,7 +117,8 @@ func (f *DeadLetterFeed) raise(ctx context.Context) error {
 	}
 	now := f.Inbox.now()
 	since := f.since.Add(-lookback)
-	if f.lastFull.IsZero() || now.Sub(f.lastFull) >= every {
+	f.full = f.lastFull.IsZero() || now.Sub(f.lastFull) >= every
+	if f.full {
 		since, f.lastFull = time.Time{}, now
 	}
 	st := f.Inbox.store
@@ -198,6 +203,23 @@ func deadLetterProblem(d store.DeadLetter, location string) Problem {
 }
 
 func (f *DeadLetterFeed) resolve(ctx context.Context) error {
+	// Only when more dead letters were delivered than last time (and on
+	// full passes, which also catch a count that fell and rose again).
+	n, err := f.Inbox.store.CountResolvedDeadLetters(ctx)
+	if err != nil {
+		return err
+	}
+	if !f.full && n == f.resolved {
+		return nil
+	}
+	if err := f.resolveAll(ctx); err != nil {
+		return err
+	}
+	f.resolved = n
+	return nil
+}
+
+func (f *DeadLetterFeed) resolveAll(ctx context.Context) error {
 	after := int64(0)
 	for {
 		page, err := f.Inbox.List(ctx, Filter{State: StateActive, Kind: string(DeadLetter), After: after, Limit: MaxLimit})

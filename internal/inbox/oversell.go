@@ -40,6 +40,10 @@ const OversellCursor = "inbox:oversells"
 // once, even across crashes.
 type OversellFeed struct {
 	Inbox *Inbox
+
+	// head is the log head at the last resolving pass: positions change
+	// only when the log grows.
+	head int64
 }
 
 // Name implements Feed.
@@ -47,10 +51,16 @@ func (f *OversellFeed) Name() string { return "oversells" }
 
 // Sync raises new oversells and resolves covered ones.
 func (f *OversellFeed) Sync(ctx context.Context) error {
+	// The head before raising: a later pass sees the log grown past it
+	// and checks again whatever this pass raised.
+	head, err := f.Inbox.store.Head(ctx)
+	if err != nil {
+		return err
+	}
 	if err := f.raise(ctx); err != nil {
 		return err
 	}
-	return f.resolve(ctx)
+	return f.resolve(ctx, head)
 }
 
 func (f *OversellFeed) raise(ctx context.Context) error {
@@ -112,7 +122,18 @@ func oversellProblem(o store.OversellRow) Problem {
 	}
 }
 
-func (f *OversellFeed) resolve(ctx context.Context) error {
+func (f *OversellFeed) resolve(ctx context.Context, head int64) error {
+	if head == f.head {
+		return nil
+	}
+	if err := f.resolveAll(ctx); err != nil {
+		return err
+	}
+	f.head = head
+	return nil
+}
+
+func (f *OversellFeed) resolveAll(ctx context.Context) error {
 	after := int64(0)
 	for {
 		page, err := f.Inbox.List(ctx, Filter{State: StateActive, Kind: string(Oversell), After: after, Limit: MaxLimit})

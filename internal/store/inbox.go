@@ -329,6 +329,17 @@ func (s *Store) ParkedSince(ctx context.Context, since time.Time, afterDest, aft
 	return out, rows.Err()
 }
 
+// CountResolvedDeadLetters counts dead letters delivered on replay, across
+// destinations: the inbox looks for newly delivered ones only when it
+// changes.
+func (s *Store) CountResolvedDeadLetters(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.r.QueryRowContext(ctx, s.rebind(`SELECT COUNT(*) FROM dead_letters WHERE state = ?`), DeadResolved).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count resolved dead letters: %w", err)
+	}
+	return n, nil
+}
+
 // DeadLetterRef names one dead letter.
 type DeadLetterRef struct {
 	Destination string
