@@ -57,6 +57,8 @@ type Hub struct {
 	// Redact is the redaction at the hub's first hop (cloud POS webhooks,
 	// CSV imports, POS posting straight to the hub).
 	Redact Redact `yaml:"redact"`
+	// Close is the end-of-day close and its checks.
+	Close Close `yaml:"close"`
 }
 
 // APIKey is one API key, kept as the SHA-256 of its secret.
@@ -412,6 +414,7 @@ func (c *Hub) Validate() error {
 		p.add("admin_token_sha256", "must be 64 hex digits: run `tillsync token` and paste the hash it prints")
 	}
 	c.validateSources(&p)
+	c.validateClose(&p)
 	checkLog(&p, c.Log)
 	return p.Err("hub")
 }
