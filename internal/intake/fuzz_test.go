@@ -3,6 +3,7 @@ package intake_test
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -65,7 +66,7 @@ func FuzzHandler(f *testing.F) {
 			_ = zw.Close()
 			sent = b.Bytes()
 		}
-		req := httptest.NewRequest(http.MethodPost, "/v1/events", bytes.NewReader(sent))
+		req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/v1/events", bytes.NewReader(sent))
 		req.Header = http.Header{"Authorization": {"Bearer " + storeToken}}
 		if enc%encodings != plain {
 			req.Header.Set("Content-Encoding", "gzip")
