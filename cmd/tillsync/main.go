@@ -41,6 +41,8 @@ Usage:
                                                read a bank statement or PSP settlement report (BAI2, camt.053, Stripe, Adyen, CSV)
   tillsync reconcile --settlement FILE... [--tenders FILE | --config hub.yaml] [--json]
                                                match till card tenders against settlement reports and bank deposits
+  tillsync close --config hub.yaml --store S --date YYYY-MM-DD [--json]
+                                               end-of-day close: sales, tenders, ERP confirmed, cash variances, exceptions
   tillsync bench  reconcile [--json]           1M tenders against 1M settlement lines, parse and match vs a hash join
   tillsync redact [--mask]                     redact card and personal data from JSON or text on stdin
   tillsync scan PATH...                        find card data in files, databases and logs (exit 3 if any)
@@ -108,6 +110,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runInbox(ctx, rest, stdout, stderr)
 	case "reconcile":
 		return runReconcile(ctx, rest, stdout, stderr)
+	case "close":
+		return runClose(ctx, rest, stdout, stderr)
 	case "settlement":
 		return runSettlement(ctx, rest, stdout, stderr)
 	case "redact":
