@@ -296,8 +296,15 @@ func GenerateLabelled(cat *Catalog, seed uint64, n int, unknownShare float64) []
 		if rng.Float64() < unknownShare {
 			l, ok = unknownCode(rng, cat, kb)
 		} else {
-			it := items[rng.IntN(len(items))]
-			l, ok = erroneousCode(rng, cat, it, kb, oc)
+			// The kind of error first, so kinds follow errorWeights; then
+			// an item it can happen to (UPC-E needs a compressible UPC-A).
+			kind := weighted(rng, errorWeights)
+			for range 100 {
+				it := items[rng.IntN(len(items))]
+				if l, ok = erroneousCode(rng, cat, it, kind, kb, oc); ok {
+					break
+				}
+			}
 		}
 		if !ok {
 			continue
@@ -372,8 +379,7 @@ func substitute(rng *rand.Rand, s string, from map[byte][]byte, skipSep bool) (s
 	return "", false
 }
 
-func erroneousCode(rng *rand.Rand, cat *Catalog, it Item, kb, oc map[byte][]byte) (Labelled, bool) {
-	kind := weighted(rng, errorWeights)
+func erroneousCode(rng *rand.Rand, cat *Catalog, it Item, kind string, kb, oc map[byte][]byte) (Labelled, bool) {
 	l := Labelled{SKU: it.SKU, Error: kind}
 	var g string
 	if len(it.GTINs) > 0 {
