@@ -72,6 +72,7 @@ type DaySummary struct {
 	SKUs            int     `json:"skus"`
 	Hours           float64 `json:"hours"`
 	Seed            uint64  `json:"seed"`
+	StoresPerSKU    int     `json:"stores_per_sku"`
 	UnitsPerLevel   string  `json:"units_per_level"`
 	OpeningUnits    int64   `json:"opening_units"`
 	TillCustomers   int     `json:"till_customers"`
@@ -97,6 +98,12 @@ type Latency struct {
 type Shopify struct {
 	Error  string              `json:"error,omitempty"`
 	Report shopifybench.Report `json:"report"`
+	// The report's headline numbers in plain units (its durations are
+	// nanoseconds).
+	UtilisationPct float64 `json:"utilisation_pct"`
+	ThrottledPct   float64 `json:"throttled_pct"`
+	P50Ms          float64 `json:"p50_ms"`
+	P95Ms          float64 `json:"p95_ms"`
 
 	UtilisationTarget float64 `json:"utilisation_target"`
 	UtilisationPass   bool    `json:"utilisation_pass"`
@@ -232,7 +239,7 @@ func every(d time.Duration) string {
 }
 
 func summarise(c *Config, d *day) DaySummary {
-	s := DaySummary{Stores: c.Stores, SKUs: c.SKUs, Hours: c.Hours, Seed: c.Seed,
+	s := DaySummary{Stores: c.Stores, SKUs: c.SKUs, StoresPerSKU: c.StoresPerSKU, Hours: c.Hours, Seed: c.Seed,
 		UnitsPerLevel: fmt.Sprintf("%d-%d", c.MinUnits, c.MaxUnits), PeakFactor: c.Peak,
 		WebhookDelay: fmt.Sprintf("%s-%s", c.WebhookMin, c.WebhookMax), EdgeDelayMs: ms(c.EdgeDelay),
 		SettleAfterS: c.SettleAfter.Seconds(), ShopRestoreRate: c.RestoreRate}
@@ -275,6 +282,9 @@ func measureShopify(ctx context.Context, cfg shopifybench.Config, say func(strin
 		return sh, fmt.Errorf("bench oversell: shopify: %w", err)
 	}
 	sh.Report = r
+	sh.UtilisationPct = math.Round(r.Utilisation*1000) / 10
+	sh.ThrottledPct = math.Round(r.ThrottledShare*10000) / 100
+	sh.P50Ms, sh.P95Ms = ms(r.P50), ms(r.P95)
 	sh.UtilisationPass = r.Saturated && r.Utilisation >= TargetUtilisation
 	sh.ThrottledPass = r.ThrottledShare <= TargetThrottled
 	sh.P95Pass = r.Delivered == r.Sales && r.P95 <= TargetP95

@@ -11,8 +11,8 @@ import (
 // WriteTable prints the report for people.
 func WriteTable(w io.Writer, rep *Report) error {
 	d := rep.Day
-	fmt.Fprintf(w, "tillsync bench oversell — simulated Black Friday: %d stores, %s SKUs (each at a few stores, %s units), %g simulated hours from 08:00 Berlin, seed %d; %d CPUs, %s\n",
-		d.Stores, thousands(int64(d.SKUs)), d.UnitsPerLevel, d.Hours, d.Seed, rep.CPUs, runtime.Version())
+	fmt.Fprintf(w, "tillsync bench oversell — simulated Black Friday: %d stores, %s SKUs (each at %d stores, %s units), %g simulated hours from 08:00 Berlin, seed %d; %d CPUs, %s\n",
+		d.Stores, thousands(int64(d.SKUs)), d.StoresPerSKU, d.UnitsPerLevel, d.Hours, d.Seed, rep.CPUs, runtime.Version())
 	fmt.Fprintf(w, "%s till customers and %s online customers for %s units; demand peaks at %g× the base rate; the same demand for every strategy; simulated in %.1fs\n\n",
 		thousands(int64(d.TillCustomers)), thousands(int64(d.OnlineCustomers)), thousands(d.OpeningUnits), d.PeakFactor, rep.SimulationSeconds)
 
