@@ -35,11 +35,15 @@ func (e *Engine) addToBatch(j int32) {
 	if l.Refs.Batch == "" {
 		return
 	}
-	b := e.batches[l.Refs.Batch]
+	b := e.lastBatch
+	if b == nil || b.id != l.Refs.Batch {
+		b = e.batches[l.Refs.Batch]
+	}
 	if b == nil {
 		b = &batch{id: l.Refs.Batch, cur: l.Currency, payout: none, deposit: none, settled: none, last: day(l.Date)}
 		e.batches[l.Refs.Batch] = b
 	}
+	e.lastBatch = b
 	if !b.dirty {
 		b.dirty = true
 		e.dirty = append(e.dirty, b)

@@ -82,6 +82,7 @@ type Engine struct {
 	chargebacks []int32 // chargeback lines not yet linked
 
 	batches   map[string]*batch
+	lastBatch *batch   // lines of one batch mostly come together
 	dirty     []*batch // batches that changed in this run
 	matches   []match
 	groups    []group
@@ -357,6 +358,16 @@ func (e *Engine) addLine(j int32) bool {
 			e.deposits = append(e.deposits, j)
 		}
 		return false
+	}
+	if l.Refs.Payment != "" {
+		// Most lines carry the payment reference, and it is the one tills
+		// record: try it before building the list.
+		if i, ok := e.tByRef[l.Refs.Payment]; ok && e.ts[i].nextRef == none && e.ts[i].match == none &&
+			e.ts[i].flags&flagDuplicate == 0 && e.fits(&e.tenders[i], l) {
+			e.matchPair(RuleReference, i, j)
+			e.addToBatch(j)
+			return false
+		}
 	}
 	var buf [5]string
 	for _, ref := range lineRefs(&buf, l) {

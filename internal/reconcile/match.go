@@ -2,7 +2,6 @@ package reconcile
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/tillsync/tillsync/internal/event"
 )
@@ -372,15 +371,4 @@ func basisPoints(part, whole event.Amount) string {
 	}
 	bp := int64(part) * 10000 / int64(whole)
 	return fmt.Sprintf("%d.%02d %%", bp/100, abs(event.Amount(bp%100)))
-}
-
-// ruleList formats rule counts for people.
-func ruleList(counts map[Rule]int) string {
-	var b strings.Builder
-	for _, r := range Rules {
-		if counts[r] > 0 {
-			fmt.Fprintf(&b, " %s=%d", r, counts[r])
-		}
-	}
-	return strings.TrimSpace(b.String())
 }

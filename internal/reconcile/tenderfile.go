@@ -266,11 +266,14 @@ func readTenderCSV(br *bufio.Reader, file string, emit func(Tender) error) error
 			}
 			t.Tip = event.Amount(tip)
 		}
-		if err := emit(t); err != nil {
-			return err
+		if eerr := emit(t); eerr != nil {
+			return eerr
+		}
+		if errors.Is(err, io.EOF) {
+			return nil // the last line had no newline
 		}
 		if err != nil {
-			return nil // the last line had no newline
+			return fmt.Errorf("%s: %w", file, err)
 		}
 	}
 }

@@ -242,8 +242,7 @@ func parse(f Files, d Data) ([]reconcile.Tender, []reconcile.Line, error) {
 	}()
 	in, err := os.Open(f.Settlement)
 	if err != nil {
-		<-terr
-		return nil, nil, err
+		return nil, nil, errors.Join(err, <-terr)
 	}
 	defer func() { _ = in.Close() }()
 	_, serr := reconcile.ReadSettlement(&stripe.Parser{File: f.Settlement}, in, func(l reconcile.Line) error {
