@@ -194,10 +194,10 @@ func ReadCSV(r io.Reader) (*Catalog, error) {
 		if errors.Is(err, io.EOF) {
 			return c, nil
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			return nil, err // csv.ParseError names the line and column
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
 		}
