@@ -257,6 +257,7 @@ func (h *Hub) Serve(ctx context.Context, ln net.Listener) error {
 	})
 	wg.Go(func() { h.auditRetention(workCtx) })
 	wg.Go(func() { h.runInbox(workCtx) })
+	wg.Go(func() { h.runClose(workCtx) })
 	for _, w := range h.csvWatchers() {
 		wg.Go(func() {
 			if err := w.Run(workCtx); err != nil && workCtx.Err() == nil {
