@@ -8,14 +8,19 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"text/tabwriter"
+	"time"
 
+	"github.com/tillsync/tillsync/internal/mapping/llm"
 	"github.com/tillsync/tillsync/internal/mapping/notes"
 )
 
 const notesUsage = `Usage:
-  tillsync notes parse [--json-in] [--currency ISO] [--threshold 0.8]  < notes > results.jsonl
+  tillsync notes parse [--json-in] [--currency ISO] [--threshold 0.8]
+                       [--llm-url URL --llm-model M]  < notes > results.jsonl
   tillsync notes eval FILE [--json] [--misses] [--currency ISO] [--threshold 0.8]
 
 parse reads one cashier note per line on stdin (with --json-in, one JSON
@@ -24,7 +29,9 @@ object per line with a "note" field) and writes one JSON object per line:
    "coupon_code": ..., "competitor": ..., "approved_by": ..., "confidence": 0..1}
 Fields are absent when unknown; reason_code is null when the note carries no
 discount. Notes are redacted before they are read: a card number typed into
-a note is not in the output.
+a note is not in the output. With --llm-url, notes below the threshold are
+also put to an OpenAI-compatible model (redacted, in the background, with a
+timeout); its answer replaces the parser's when valid and more confident.
 
 eval reads a labelled set in the same form (the right answer on each line)
 and prints exact-match accuracy on reason_code+kind+value, the precision of
@@ -69,6 +76,12 @@ func notesFlags(name string, stderr io.Writer) (*flag.FlagSet, *notes.Config) {
 func runNotesParse(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs, cfg := notesFlags("parse", stderr)
 	jsonIn := fs.Bool("json-in", false, `read one JSON object per line with a "note" field`)
+	var lc llm.Config
+	fs.StringVar(&lc.BaseURL, "llm-url", "", "OpenAI-compatible API root (http://localhost:11434/v1) to ask about notes below the threshold; off if empty")
+	fs.StringVar(&lc.Model, "llm-model", "", "the model to ask, with --llm-url")
+	keyEnv := fs.String("llm-key-env", "TILLSYNC_LLM_API_KEY", "environment variable holding the API key, if the server needs one")
+	fs.DurationVar(&lc.Timeout, "llm-timeout", 10*time.Second, "timeout of one model request")
+	wait := fs.Duration("llm-wait", 30*time.Second, "how long to wait at the end for the model's outstanding answers")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -79,6 +92,15 @@ func runNotesParse(ctx context.Context, args []string, stdin io.Reader, stdout, 
 	p, err := notes.New(*cfg)
 	if err != nil {
 		return err
+	}
+	var ask *llmPass
+	if lc.BaseURL != "" {
+		lc.APIKey = os.Getenv(*keyEnv)
+		cl, err := llm.New(lc, p.Reasons(), nil)
+		if err != nil {
+			return err
+		}
+		ask = newLLMPass(ctx, cl, p.Threshold())
 	}
 	sc := bufio.NewScanner(stdin)
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
@@ -105,14 +127,97 @@ func runNotesParse(ctx context.Context, args []string, stdin io.Reader, stdout, 
 			}
 			text = *in.Note
 		}
-		if err := enc.Encode(p.Parse(text)); err != nil {
+		r := p.Parse(text)
+		if ask != nil {
+			ask.add(r)
+			continue
+		}
+		if err := enc.Encode(r); err != nil {
 			return err
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("notes parse: read stdin: %w", err)
 	}
+	if ask != nil {
+		for _, r := range ask.finish(*wait, stderr) {
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
+		}
+	}
 	return w.Flush()
+}
+
+// llmPass asks the model about the notes the parser is not confident
+// about, in the background, and keeps the better answer of the two.
+type llmPass struct {
+	q         *llm.Queue
+	cancel    context.CancelFunc
+	threshold float64
+	mu        sync.Mutex
+	results   []notes.Result
+	asked     int
+	refused   int
+	failed    int
+	used      int
+	pending   sync.WaitGroup
+}
+
+func newLLMPass(ctx context.Context, cl *llm.Client, threshold float64) *llmPass {
+	ctx, cancel := context.WithCancel(ctx)
+	a := &llmPass{q: llm.NewQueue(cl.Parse, 4, 1024), cancel: cancel, threshold: threshold}
+	a.q.Start(ctx)
+	return a
+}
+
+func (a *llmPass) add(r notes.Result) {
+	a.mu.Lock()
+	i := len(a.results)
+	a.results = append(a.results, r)
+	a.mu.Unlock()
+	if r.Confidence >= a.threshold {
+		return
+	}
+	a.pending.Add(1)
+	ok := a.q.Submit(r.Note, func(m notes.Result, err error) {
+		defer a.pending.Done()
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		switch {
+		case err != nil:
+			a.failed++
+		case m.Confidence > a.results[i].Confidence:
+			a.results[i], a.used = m, a.used+1
+		}
+	})
+	a.mu.Lock()
+	if ok {
+		a.asked++
+	} else {
+		a.refused++
+		a.pending.Done()
+	}
+	a.mu.Unlock()
+}
+
+// finish waits up to wait for outstanding answers and returns the results
+// in input order; answers that come later are dropped.
+func (a *llmPass) finish(wait time.Duration, stderr io.Writer) []notes.Result {
+	done := make(chan struct{})
+	go func() { a.pending.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(wait):
+	}
+	a.cancel()
+	a.mu.Lock()
+	out := slices.Clone(a.results)
+	fmt.Fprintf(stderr, "notes parse: model asked about %d notes: %d answers used, %d failed or invalid, %d not asked (queue full)\n",
+		a.asked, a.used, a.failed, a.refused)
+	a.mu.Unlock()
+	go a.q.Close() // the workers end with the cancelled context
+	return out
 }
 
 func runNotesEval(args []string, stdout, stderr io.Writer) error {

@@ -63,7 +63,7 @@ func noDiscountConfidence(hits []hit, cs []candidate) float64 {
 	}
 	for _, c := range cs {
 		if c.strength >= 1 {
-			conf -= 0.15
+			conf -= 0.2 // money no rule explains: "had it 19.99" may be a price match
 		} else {
 			conf -= 0.05
 		}
