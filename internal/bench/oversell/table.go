@@ -44,7 +44,7 @@ func WriteTable(w io.Writer, rep *Report) error {
 		}
 	}
 	if till != nil && base != nil {
-		fmt.Fprintf(w, "\nphantom exposure, %s / tillsync: %s (target ≥ %g×) %s — %s vs %s SKU-seconds (%.1f vs %.1f SKU-hours)\n",
+		fmt.Fprintf(w, "\nphantom exposure, %s / tillsync: %s (target ≥ %g×) %s — %s vs %s SKU-seconds (%.2f vs %.2f SKU-hours)\n",
 			base.Name, rep.PhantomRatioText, rep.PhantomRatioTarget, verdict(rep.PhantomRatioPass),
 			strconv.FormatFloat(base.PhantomSKUSeconds, 'f', 1, 64), strconv.FormatFloat(till.PhantomSKUSeconds, 'f', 1, 64),
 			base.PhantomSKUSeconds/3600, till.PhantomSKUSeconds/3600)
