@@ -8,13 +8,15 @@ import (
 )
 
 // Calibration turns evidence into confidence. It counts, per evidence
-// bucket (Candidate.Evidence), how often a candidate with that evidence was
-// the right SKU on a labelled development set; the confidence is the
-// posterior mean under a uniform prior, (correct+1)/(n+2), so a bucket seen
-// 40 times and right every time earns 0.976 and a bucket seen once earns
-// 0.67. Evidence never seen in the dev set falls back to its parent bucket
-// (the name with its last ":part" removed), at a tenth less, so unseen
-// evidence is never applied without a human.
+// bucket (Candidate.Evidence, e.g. "fuzzy:transposition:gtin_badchk:dH"),
+// how often a candidate with exactly that evidence was the right SKU on a
+// labelled development set; the confidence is the posterior mean under a
+// uniform prior, (correct+1)/(n+2), so a bucket seen 40 times and right
+// every time earns 0.976 and a bucket seen once earns 0.67. Each prefix of
+// a bucket name also has an aggregate, "prefix:*", over every bucket under
+// it. Evidence seen fewer than minLeaf times in the dev set takes the
+// aggregate of its nearest prefix instead, at a tenth less per level, so
+// rare or unseen evidence is not applied without a human.
 type Calibration struct {
 	// On says what the table was measured on.
 	On      string            `json:"on"`
@@ -41,21 +43,30 @@ func DefaultCalibration() *Calibration {
 	return &c
 }
 
+// minLeaf is how often evidence must have been seen to be judged on its
+// own rather than with its kin.
+const minLeaf = 10
+
 // Confidence of a candidate with evidence e.
 func (c *Calibration) Confidence(e string) float64 {
-	penalty := 1.0
+	if b, ok := c.Buckets[e]; ok && b.N >= minLeaf {
+		return b.confidence()
+	}
+	penalty := 0.9
 	for {
-		if b, ok := c.Buckets[e]; ok {
-			return penalty * float64(b.Correct+1) / float64(b.N+2)
-		}
 		i := strings.LastIndexByte(e, ':')
 		if i < 0 {
 			return penalty * 0.5
 		}
 		e = e[:i]
+		if b, ok := c.Buckets[e+":*"]; ok && b.N >= minLeaf {
+			return penalty * b.confidence()
+		}
 		penalty *= 0.9
 	}
 }
+
+func (b Bucket) confidence() float64 { return float64(b.Correct+1) / float64(b.N+2) }
 
 // Calibrate measures a calibration table: it runs the resolver (without
 // calibration) over every labelled line and counts, per evidence bucket
@@ -67,19 +78,24 @@ func Calibrate(r *Resolver, dev []Labelled, on string) *Calibration {
 			if cand.tier <= tierSourceMap || cand.tier == tierAffix {
 				continue
 			}
-			e := cand.Evidence
-			for {
-				b := c.Buckets[e]
+			right := cand.SKU == l.SKU
+			count := func(k string) {
+				b := c.Buckets[k]
 				b.N++
-				if cand.SKU == l.SKU {
+				if right {
 					b.Correct++
 				}
-				c.Buckets[e] = b
+				c.Buckets[k] = b
+			}
+			e := cand.Evidence
+			count(e)
+			for {
 				i := strings.LastIndexByte(e, ':')
 				if i < 0 {
 					break
 				}
 				e = e[:i]
+				count(e + ":*")
 			}
 		}
 	}

@@ -474,18 +474,27 @@ func (r *Resolver) fuzzyCandidates(g *gather, code, key string, lk lookups) {
 			}
 		})
 	}
-	distinct := map[int32]bool{}
+	// A candidate is ambiguous when another item is at least as plausibly
+	// one error away: a transposed GTIN is not made doubtful by an item one
+	// arbitrary substitution away, but an arbitrary substitution is by a
+	// transposition.
 	for _, h := range hits {
-		distinct[h.item] = true
-	}
-	amb := ""
-	if len(distinct) > 1 {
-		amb = ":amb"
-	}
-	for _, h := range hits {
+		amb := ""
+		for _, o := range hits {
+			if o.item != h.item && editRank[o.edit] <= editRank[h.edit] {
+				amb = ":amb"
+				break
+			}
+		}
 		g.add(h.item, tierFuzzy, "fuzzy:"+h.edit+":"+h.class+amb+g.descFlag(h.item),
 			fmt.Sprintf("one %s from %s", strings.ReplaceAll(h.edit, "_", " "), r.cat.items[h.item].SKU))
 	}
+}
+
+// editRank orders edit kinds by how often tills make them.
+var editRank = map[string]int{
+	editTransposition: 1, editOCR: 1, editRepeat: 1,
+	editKeyboard: 2, editInsertion: 3, editDeletion: 3, editSubstitution: 4,
 }
 
 // attrChanged reports whether the codes name different values of a variant
