@@ -413,6 +413,12 @@ func lineRefs(buf *[5]string, l *Line) []string {
 	return out
 }
 
+// conflict reports whether tender and line both carry a payment reference
+// and they differ: then no card or amount may pair them.
+func conflict(t *Tender, l *Line) bool {
+	return t.Reference != "" && l.Refs.Payment != "" && !hasRef(l, t.Reference)
+}
+
 // hasRef reports whether ref is one of l's references.
 func hasRef(l *Line, ref string) bool {
 	r := &l.Refs
@@ -568,7 +574,7 @@ func (e *Engine) findTender(l *Line) int32 {
 	best, bestScore, ties := none, -1, 0
 	consider := func(i int32, card bool) {
 		t := &e.tenders[i]
-		if e.ts[i].match != none || !e.fits(t, l) {
+		if e.ts[i].match != none || conflict(t, l) || !e.fits(t, l) {
 			return
 		}
 		score := 0
@@ -622,7 +628,7 @@ func (e *Engine) findLine(t *Tender) int32 {
 	best, bestScore, ties := none, -1, 0
 	consider := func(j int32, card bool) {
 		l := &e.lines[j]
-		if e.ls[j].match != none || !e.fits(t, l) {
+		if e.ls[j].match != none || conflict(t, l) || !e.fits(t, l) {
 			return
 		}
 		score := 0
