@@ -7,12 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tillsync/tillsync/internal/retryafter"
 )
 
 // Errors that stop the destination: retrying cannot fix them.
@@ -207,7 +207,7 @@ func (c *client) post(ctx context.Context, body []byte) (*gqlResponse, time.Dura
 	case resp.StatusCode == http.StatusNotFound:
 		return nil, 0, fmt.Errorf("%w: check the shop domain and api_version (%s)", ErrNotFound, snippet(raw))
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		return nil, retryAfter(resp.Header.Get("Retry-After")), &httpError{status: resp.StatusCode, body: snippet(raw)}
+		return nil, retryafter.Parse(resp.Header.Get("Retry-After"), time.Now()), &httpError{status: resp.StatusCode, body: snippet(raw)}
 	}
 	var out gqlResponse
 	if err := json.Unmarshal(raw, &out); err != nil {
@@ -222,15 +222,6 @@ func snippet(b []byte) string {
 		s = s[:200] + "…"
 	}
 	return s
-}
-
-func retryAfter(v string) time.Duration {
-	if s, err := strconv.ParseFloat(v, 64); err == nil && s > 0 {
-		// Seconds past what a Duration holds (1e300, Inf) would convert to
-		// a negative pause: hold them at the longest one.
-		return time.Duration(min(s, float64(math.MaxInt64/int64(time.Second))) * float64(time.Second))
-	}
-	return 0
 }
 
 // estimate is a request's expected requested cost, corrected by what

@@ -15,6 +15,7 @@ import (
 	"github.com/tillsync/tillsync/internal/destination"
 	"github.com/tillsync/tillsync/internal/event"
 	"github.com/tillsync/tillsync/internal/inventory"
+	"github.com/tillsync/tillsync/internal/retryafter"
 	"github.com/tillsync/tillsync/internal/store"
 )
 
@@ -191,21 +192,7 @@ func (d *Destination) attempt(ctx context.Context, id string, body []byte) (time
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return 0, nil
 	}
-	return retryAfter(resp.Header.Get("Retry-After"), now), fmt.Errorf("receiver answered %s", resp.Status)
-}
-
-// retryAfter parses a Retry-After header (seconds or HTTP date).
-func retryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return t.Sub(now)
-	}
-	return 0
+	return retryafter.Parse(resp.Header.Get("Retry-After"), now), fmt.Errorf("receiver answered %s", resp.Status)
 }
 
 func (d *Destination) observeLag(ctx context.Context, cursor int64) {

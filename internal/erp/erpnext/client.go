@@ -7,15 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/tillsync/tillsync/internal/erp"
+	"github.com/tillsync/tillsync/internal/retryafter"
 )
 
 // apiError is the body of a Frappe v1 API error: the exception's class
@@ -124,10 +122,10 @@ func (c *Connector) classify(resp *http.Response, data []byte, path string) erro
 	case st == http.StatusForbidden:
 		e.Err = fmt.Errorf("erpnext %s: the API user is not permitted (%s): give it roles that may create and submit the documents tillsync posts", path, msg)
 	case st == http.StatusTooManyRequests:
-		e.Class, e.RetryAfter = erp.RateLimited, c.retryAfter(resp.Header.Get("Retry-After"))
+		e.Class, e.RetryAfter = erp.RateLimited, retryafter.Parse(resp.Header.Get("Retry-After"), c.now())
 		e.Err = fmt.Errorf("erpnext %s: rate limit: %s", path, msg)
 	case st == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != "":
-		e.Class, e.RetryAfter = erp.RateLimited, c.retryAfter(resp.Header.Get("Retry-After"))
+		e.Class, e.RetryAfter = erp.RateLimited, retryafter.Parse(resp.Header.Get("Retry-After"), c.now())
 		e.Err = fmt.Errorf("erpnext %s: overloaded: %s", path, msg)
 	case st >= 500 || st == http.StatusRequestTimeout:
 		e.Class = erp.Retry
@@ -136,22 +134,6 @@ func (c *Connector) classify(resp *http.Response, data []byte, path string) erro
 		e.Err = fmt.Errorf("erpnext %s refused: %s", path, msg)
 	}
 	return e
-}
-
-// retryAfter parses a Retry-After header: delay-seconds or an HTTP date.
-func (c *Connector) retryAfter(v string) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
-		// Seconds past what a Duration holds would overflow to a negative
-		// or a wrong delay: hold them at the longest one.
-		return time.Duration(min(s, int(math.MaxInt64/int64(time.Second)))) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(c.now()), 0)
-	}
-	return 0
 }
 
 // refusal reports an error about what a document carries (a validation,

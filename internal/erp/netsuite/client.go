@@ -7,13 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/tillsync/tillsync/internal/erp"
+	"github.com/tillsync/tillsync/internal/retryafter"
 )
 
 // maxBody bounds what is read of an answer: records read back (a sales
@@ -145,7 +143,7 @@ func (c *Connector) classify(method, path string, resp *http.Response, data []by
 	switch st := resp.StatusCode; {
 	case st == http.StatusTooManyRequests || loadCodes[code]:
 		e.Class = erp.RateLimited
-		e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), c.now())
+		e.RetryAfter = retryafter.Parse(resp.Header.Get("Retry-After"), c.now())
 	case st == http.StatusUnauthorized:
 		// INVALID_LOGIN: the token, its secret, the consumer key or secret,
 		// or the realm (account ID) is wrong, or the token is revoked. No
@@ -162,23 +160,6 @@ func (c *Connector) classify(method, path string, resp *http.Response, data []by
 		e.Class = erp.Permanent
 	}
 	return e
-}
-
-// retryAfter parses a Retry-After header (seconds or an HTTP date).
-func retryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		// Seconds past what a Duration holds would overflow to a negative
-		// or a wrong delay: hold them at the longest one.
-		return time.Duration(min(s, int(math.MaxInt64/int64(time.Second)))) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }
 
 // status returns the HTTP status of a classified error (0 if none).

@@ -7,13 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/tillsync/tillsync/internal/erp"
+	"github.com/tillsync/tillsync/internal/retryafter"
 )
 
 // apiError is the body of a JSON-2 error answer: "a 4xx/5xx status with a
@@ -97,12 +95,12 @@ func (c *Connector) classify(resp *http.Response, data []byte, model, method str
 	case st == http.StatusForbidden:
 		e.Err = fmt.Errorf("odoo %s: the API user lacks access rights (%s): grant the bot user the Sales, Inventory and Accounting rights tillsync posts with", what, msg)
 	case st == http.StatusTooManyRequests:
-		e.Class, e.RetryAfter = erp.RateLimited, c.retryAfter(resp.Header.Get("Retry-After"))
+		e.Class, e.RetryAfter = erp.RateLimited, retryafter.Parse(resp.Header.Get("Retry-After"), c.now())
 		e.Err = fmt.Errorf("odoo %s: too many requests: %s", what, msg)
 	case st == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != "":
 		// Workers saturated behind a proxy that says when to come back:
 		// load, so the governor backs off.
-		e.Class, e.RetryAfter = erp.RateLimited, c.retryAfter(resp.Header.Get("Retry-After"))
+		e.Class, e.RetryAfter = erp.RateLimited, retryafter.Parse(resp.Header.Get("Retry-After"), c.now())
 		e.Err = fmt.Errorf("odoo %s: overloaded: %s", what, msg)
 	case st >= 500 || st == http.StatusRequestTimeout:
 		e.Class = erp.Retry
@@ -113,22 +111,6 @@ func (c *Connector) classify(resp *http.Response, data []byte, model, method str
 		e.Err = fmt.Errorf("odoo %s refused: %s", what, msg)
 	}
 	return e
-}
-
-// retryAfter parses a Retry-After header: delay-seconds or an HTTP date.
-func (c *Connector) retryAfter(v string) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
-		// Seconds past what a Duration holds would overflow to a negative
-		// or a wrong delay: hold them at the longest one.
-		return time.Duration(min(s, int(math.MaxInt64/int64(time.Second)))) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(c.now()), 0)
-	}
-	return 0
 }
 
 // isValidation reports an Odoo UserError/ValidationError (HTTP 422): the

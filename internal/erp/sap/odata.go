@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/tillsync/tillsync/internal/erp"
+	"github.com/tillsync/tillsync/internal/retryafter"
 )
 
 // odataError reads an OData V2 error body:
@@ -93,9 +93,9 @@ func classify(status int, h http.Header, body []byte, what string) *erp.Error {
 		}
 		return e
 	case status == http.StatusTooManyRequests:
-		e.Class, e.RetryAfter = erp.RateLimited, retryAfter(h)
+		e.Class, e.RetryAfter = erp.RateLimited, retryafter.Parse(h.Get("Retry-After"), time.Now())
 	case status == http.StatusServiceUnavailable && h.Get("Retry-After") != "":
-		e.Class, e.RetryAfter = erp.RateLimited, retryAfter(h)
+		e.Class, e.RetryAfter = erp.RateLimited, retryafter.Parse(h.Get("Retry-After"), time.Now())
 	case status == http.StatusRequestTimeout, status == http.StatusPreconditionFailed, status >= 500:
 		e.Class = erp.Retry
 	case status >= 300 && status < 400:
@@ -112,23 +112,6 @@ func classify(status int, h http.Header, body []byte, what string) *erp.Error {
 	}
 	e.Err = fmt.Errorf("%s: %s", what, msg)
 	return e
-}
-
-// retryAfter reads Retry-After as seconds or an HTTP date.
-func retryAfter(h http.Header) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t); d > 0 {
-			return d
-		}
-	}
-	return 0
 }
 
 // uncertain reports whether a failed request may have been committed by

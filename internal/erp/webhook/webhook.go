@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/tillsync/tillsync/internal/channel/webhook"
 	"github.com/tillsync/tillsync/internal/erp"
+	"github.com/tillsync/tillsync/internal/retryafter"
 )
 
 // Spec describes the signed-webhook connector.
@@ -243,7 +243,7 @@ func (c *Connector) classify(resp *http.Response, data []byte) error {
 	e := &erp.Error{Class: erp.Permanent, Status: resp.StatusCode}
 	switch st := resp.StatusCode; {
 	case st == http.StatusTooManyRequests, st == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != "":
-		e.Class, e.RetryAfter = erp.RateLimited, c.retryAfter(resp.Header.Get("Retry-After"))
+		e.Class, e.RetryAfter = erp.RateLimited, retryafter.Parse(resp.Header.Get("Retry-After"), c.now())
 		e.Err = fmt.Errorf("webhook: receiver busy: %s", msg)
 	case st >= 500 || st == http.StatusRequestTimeout:
 		e.Class = erp.Retry
@@ -254,20 +254,4 @@ func (c *Connector) classify(resp *http.Response, data []byte) error {
 		e.Err = fmt.Errorf("webhook: receiver refused the delivery: %s", msg)
 	}
 	return e
-}
-
-// retryAfter parses a Retry-After header: delay-seconds or an HTTP date.
-func (c *Connector) retryAfter(v string) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
-		// Seconds past what a Duration holds would overflow to a negative
-		// or a wrong delay: hold them at the longest one.
-		return time.Duration(min(s, int(math.MaxInt64/int64(time.Second)))) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(c.now()), 0)
-	}
-	return 0
 }

@@ -8,11 +8,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/tillsync/tillsync/internal/destination"
 	"github.com/tillsync/tillsync/internal/erp"
+	"github.com/tillsync/tillsync/internal/retryafter"
 )
 
 // APIError is an error answer of Square's API: the HTTP status and the
@@ -126,7 +126,7 @@ func (c *client) try(ctx context.Context, id string) (o *order, wait time.Durati
 		switch {
 		case resp.StatusCode == http.StatusTooManyRequests:
 			outcome = destination.Overloaded
-			wait = retryAfter(resp.Header.Get("Retry-After"))
+			wait = min(retryafter.Parse(resp.Header.Get("Retry-After"), time.Now()), 30*time.Second) // capped: one answer cannot stall intake
 		case resp.StatusCode < 500:
 			outcome = destination.Done
 		}
@@ -140,14 +140,4 @@ func (c *client) try(ctx context.Context, id string) (o *order, wait time.Durati
 		return nil, 0, fmt.Errorf("asked for order %s, got %s", id, out.Order.ID)
 	}
 	return out.Order, 0, nil
-}
-
-// retryAfter reads a Retry-After of delta-seconds (Square does not always
-// send one); it is capped so one answer cannot stall intake.
-func retryAfter(h string) time.Duration {
-	s, err := strconv.Atoi(h)
-	if err != nil || s <= 0 {
-		return 0
-	}
-	return min(time.Duration(s)*time.Second, 30*time.Second)
 }
