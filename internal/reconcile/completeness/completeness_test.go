@@ -98,8 +98,10 @@ func day27(t *testing.T) completeness.Day {
 // of 10.00 on the day (one at 23:30 UTC on the 26th: already the 27th in
 // Berlin), a drawer count (no document), a sale on the 28th and one at
 // another store.
-func dayEvents() []*event.Event {
-	b := eventtest.Base // 09:00 UTC on the 27th
+func dayEvents() []*event.Event { return eventsAround(eventtest.Base) }
+
+// eventsAround is dayEvents around another 09:00 UTC.
+func eventsAround(b time.Time) []*event.Event {
 	return []*event.Event{
 		eventtest.Sale("a", "s1", b.Add(-9*time.Hour-30*time.Minute), eventtest.L("X", 1)),
 		eventtest.Sale("b", "s1", b, eventtest.L("X", 2)),
@@ -301,5 +303,43 @@ func TestDestinationFiltersApply(t *testing.T) {
 	}
 	if res[1].Expected.Count != 0 {
 		t.Errorf("s2-only destination expects %+v of s1, want nothing", res[1].Expected)
+	}
+}
+
+func TestSummaryDestination(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.cfg.Mode, b.cfg.Interval = destination.Summary, time.Hour
+	b.audit.Destinations = []completeness.Destination{{Name: "erp", Summary: true}}
+	// A week earlier: summaries are posted once their hour is over.
+	b.add(t, eventsAround(eventtest.Base.AddDate(0, 0, -7))...)
+	day, err := completeness.LocalDay("s1", eventtest.Zone, eventtest.Base.AddDate(0, 0, -7).Format("2006-01-02"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The destination's cursor is past the day with nothing summarized:
+	// the audit must rewind it so the day's sales are summarized again.
+	head, _ := b.st.Head(context.Background())
+	if err := b.st.SetCursor(context.Background(), "erp", head); err != nil {
+		t.Fatal(err)
+	}
+	b.run(t)
+	res, err := b.audit.Audit(context.Background(), day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res[0]
+	if !r.Complete() || r.Redelivered != 4 || r.Recovered != 4 || r.Confirmed.Value["EUR"] != 5000 {
+		t.Fatalf("result = %+v, want the day's 4 sales and refunds summarized again and confirmed", r)
+	}
+	for id := range b.fake.Records() {
+		if id == "a" || id == "b" {
+			t.Errorf("summary destination got detail record %s", id)
+		}
+	}
+	// Audited again: everything is confirmed through the summaries,
+	// nothing is re-delivered.
+	if res, err = b.audit.Audit(context.Background(), day); err != nil || res[0].Redelivered != 0 || !res[0].Complete() || res[0].Confirmed.Count != 4 {
+		t.Errorf("second audit = %+v, %v", res, err)
 	}
 }
