@@ -654,6 +654,23 @@ func TestERPWrongCredentialsShowBeforeTheFirstDocument(t *testing.T) {
 	if d := h.status(t); d.LagEvents != 0 || d.DeadLetters != 0 {
 		t.Errorf("status %+v, want an empty log and no dead letters", d)
 	}
+	// …and in the inbox, once, for a human to fix.
+	type page struct {
+		Exceptions []struct {
+			Kind, State, Subject, Title string
+		} `json:"exceptions"`
+	}
+	eventually(t, 10*time.Second, "a connector_error in the inbox", func() bool {
+		p := decode[page](t, h.do(t, http.MethodGet, "/v1/inbox?kind=connector_error", adminToken, nil), http.StatusOK)
+		if len(p.Exceptions) != 1 {
+			return false
+		}
+		x := p.Exceptions[0]
+		if x.State != "open" || x.Subject != nsDest || !strings.Contains(x.Title, "INVALID_LOGIN") {
+			t.Errorf("inbox exception %+v: want an open one for %s naming INVALID_LOGIN", x, nsDest)
+		}
+		return true
+	})
 }
 
 // An ERP that cannot be reached is an outage, not configuration: each

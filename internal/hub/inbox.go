@@ -34,7 +34,17 @@ func (h *Hub) Inbox() *inbox.Inbox { return h.inbox }
 // destinations and the ledger already committed, so intake and delivery
 // never wait for the inbox.
 func (h *Hub) runInbox(ctx context.Context) {
-	_ = inbox.Run(ctx, h.log, InboxInterval, inbox.Feeds(h.inbox)...)
+	feeds := append(inbox.Feeds(h.inbox), &inbox.ConnectorFeed{Inbox: h.inbox, States: h.connectorStates})
+	_ = inbox.Run(ctx, h.log, InboxInterval, feeds...)
+}
+
+// connectorStates reports which ERP destinations their ERP refuses.
+func (h *Hub) connectorStates() []inbox.ConnectorState {
+	out := make([]inbox.ConnectorState, 0, len(h.erps))
+	for _, d := range h.erps {
+		out = append(out, inbox.ConnectorState{Destination: d.Name(), Blocked: d.Status().Blocked})
+	}
+	return out
 }
 
 func (h *Hub) inboxRoutes(mux *http.ServeMux) {
