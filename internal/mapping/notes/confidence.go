@@ -6,7 +6,7 @@ package notes
 // readings that are right is close to the confidence reported.
 
 // discountConfidence rates a reading that found a discount.
-func discountConfidence(chosen *hit, hits []hit, c *candidate, ambiguous bool, n *note) float64 {
+func discountConfidence(chosen *hit, hits []hit, c *candidate, ambiguous bool, n *note, unexplained int) float64 {
 	conf := 0.0
 	switch {
 	case chosen == nil: // OTHER, from a discount word or marker alone
@@ -47,6 +47,12 @@ func discountConfidence(chosen *hit, hits []hit, c *candidate, ambiguous bool, n
 	}
 	if ambiguous {
 		conf -= 0.2
+	}
+	switch {
+	case chosen == nil && unexplained > 0:
+		conf -= 0.15 // words the rules do not know may be the reason ("MOD approved 10% off")
+	case unexplained > 0:
+		conf -= min(0.12, 0.04*float64(unexplained))
 	}
 	return clamp(conf)
 }

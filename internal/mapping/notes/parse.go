@@ -220,11 +220,18 @@ func (p *Parser) Parse(text string) Result {
 		at = chosen.pos
 	}
 	c, ambiguous := pick(cands, special, at)
+	unexplained := n.unexplained(res.ApprovedBy)
+	// A reason word with no value and no discount word in a note that is
+	// mostly about something else ("senior customer needed help to car")
+	// describes the customer, not a discount.
+	if chosen != nil && c == nil && !cue && unexplained >= 2 {
+		return Result{Note: red, Confidence: 0.6}
+	}
 	if c != nil {
 		res.Kind = p.kindOf(c, reason)
 		res.Value, res.Currency = p.valueOf(c, res.Kind)
 	}
-	res.Confidence = discountConfidence(chosen, hits, c, ambiguous, n)
+	res.Confidence = discountConfidence(chosen, hits, c, ambiguous, n, unexplained)
 	return res
 }
 
@@ -321,6 +328,10 @@ func (n *note) excludeNonMoney() {
 			n.excluded[i] = true
 			continue
 		}
+		if i+1 < len(t) && t[i+1].isWord() && !t[i+1].gap && ordinal[t[i+1].low] {
+			n.excluded[i] = true // "2nd item"
+			continue
+		}
 		if i+1 < len(t) && t[i+1].isWord() && nonMoneyAfter[t[i+1].word] {
 			n.excluded[i] = true
 			continue
@@ -333,8 +344,12 @@ func (n *note) excludeNonMoney() {
 			continue
 		}
 		// "3 for 2": a multi-buy, not a price.
-		if i+2 < len(t) && t[i+1].word == "for" && t[i+2].num && t[i].frac == 0 && t[i+2].frac == 0 && !hasCur {
-			n.excluded[i], n.excluded[i+2] = true, true
+		if i+2 < len(t) && t[i+1].word == "for" && t[i].frac == 0 && !hasCur && len(t[i].val) == 1 {
+			if t[i+2].num && t[i+2].frac == 0 {
+				n.excluded[i], n.excluded[i+2] = true, true
+			} else if i+3 < len(t) && t[i+2].cur != "" && t[i+3].num {
+				n.excluded[i], n.excluded[i+3] = true, true // "2 for $10"
+			}
 		}
 	}
 }
@@ -450,6 +465,9 @@ func negated(t []token, i, end int) bool {
 			continue
 		}
 		seen++
+		if seen == 1 && t[j].word == "no" && j > end {
+			return true // "price matched? no"
+		}
 		if refusals[t[j].word] {
 			return true
 		}
@@ -606,6 +624,15 @@ func candidates(n *note) ([]candidate, []special) {
 			c.cur = t[i-1].cur
 		}
 		j := i + 1
+		// "50p", "75 cents": minor units.
+		if j < len(t) && t[j].isWord() && tk.frac == 0 && (t[j].low == "p" && !t[j].gap || t[j].low == "cents" || t[j].low == "c" && !t[j].gap) {
+			c.val, c.frac = minorToMajor(tk.val), 2
+			c.cur = "$"
+			if t[j].low == "p" {
+				c.cur = "GBP"
+			}
+			j++
+		}
 		if j < len(t) && t[j].cur != "" {
 			if c.cur == "" {
 				c.cur = t[j].cur
@@ -642,7 +669,9 @@ func candidates(n *note) ([]candidate, []special) {
 			c.strength = 3
 		}
 		if c.kind == "" {
-			if k := i - 1; k >= 0 && (t[k].sym == '-' || k > 0 && t[k].cur != "" && t[k-1].sym == '-') && (k == 0 || !t[k-1].num) {
+			// A minus sign is typed against its number ("-5", "-$7.50"); a
+			// dash between spaces separates ("PM - Target - 6.99").
+			if k := i - 1; k >= 0 && (t[k].sym == '-' && !t[i].gap || k > 0 && t[k].cur != "" && !t[k].gap && t[k-1].sym == '-' && !t[i].gap) && (k == 0 || !t[k-1].num) {
 				c.kind, c.strength = Amount, 3
 			}
 		}
@@ -654,9 +683,38 @@ func candidates(n *note) ([]candidate, []special) {
 		if c.strength == 0 && (c.cur != "" || c.frac == 2) {
 			c.strength = 1 // money, or typed like money ("8.99")
 		}
+		if refusedAfter(t, i) {
+			continue // "asked for 10% off, declined"
+		}
 		cs = append(cs, c)
 	}
 	return cs, sp
+}
+
+// minorToMajor turns a whole number of minor units into a two-decimal
+// amount: "50" is "0.50", "125" is "1.25".
+func minorToMajor(v string) string {
+	for len(v) < 3 {
+		v = "0" + v
+	}
+	return trimZeros(v[:len(v)-2]) + "." + v[len(v)-2:]
+}
+
+// ordinal suffixes: "2nd", "3rd" are positions, not money.
+var ordinal = map[string]bool{"st": true, "nd": true, "rd": true, "th": true}
+
+// refusedAfter reports whether a refusal follows a value within three
+// words: the discount was asked for, not given.
+func refusedAfter(t []token, i int) bool {
+	for j, seen := i+1, 0; j < len(t) && seen < 3; j++ {
+		if t[j].isWord() {
+			seen++
+			if refusals[t[j].word] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // fixedCue reports whether the words before number i say it is the price
@@ -690,8 +748,10 @@ func fixedCue(t []token, i int) (cue, strong bool) {
 		w1 = words[1]
 	}
 	switch {
-	case w0 == "charged" || w0 == "sold":
+	case w0 == "charged":
 		return true, true
+	case w0 == "sold" || w0 == "adjusted":
+		return true, false
 	case (w0 == "for" || w0 == "at") && (w1 == "sold" || w1 == "go" || w1 == "it" || w1 == "gave" || w1 == "charged"):
 		return true, true
 	case w0 == "price" || w0 == "priced" || w0 == "now" || w0 == "to" || w0 == "at" || w0 == "for":
@@ -876,6 +936,40 @@ func nameAt(n *note, j int) string {
 		}
 	}
 	return name
+}
+
+// unexplained counts the words of a note that no rule read: not
+// vocabulary, not part of a reason, code or name, not a function word.
+// Many of them mean the note may say something the rules do not know.
+func (n *note) unexplained(approvedBy string) int {
+	count := 0
+	for i, t := range n.toks {
+		if !t.isWord() || n.used[i] || t.fuzzy || len(t.low) < 2 {
+			continue
+		}
+		if _, known := knownWord(t.low); known {
+			continue
+		}
+		if _, num := numberWords[t.low]; num || stopWords[t.low] || functionWords[t.low] {
+			continue
+		}
+		if approvedBy != "" && strings.Contains(strings.ToLower(approvedBy), t.low) {
+			continue
+		}
+		count++
+	}
+	return count
+}
+
+// functionWords carry no discount either way.
+var functionWords = map[string]bool{
+	"the": true, "a": true, "an": true, "in": true, "or": true, "is": true, "its": true, "this": true,
+	"that": true, "had": true, "has": true, "have": true, "i": true, "we": true, "he": true, "she": true,
+	"they": true, "re": true, "but": true, "so": true, "all": true, "both": true, "given": true, "took": true,
+	"take": true, "knocked": true, "knock": true, "used": true, "show": true, "showed": true, "shown": true,
+	"applied": true, "price": true, "priced": true, "each": true, "only": true, "just": true, "also": true,
+	"same": true, "due": true, "because": true, "bc": true, "cuz": true, "item": true, "items": true,
+	"product": true, "shirt": true, "pair": true, "total": true, "entire": true, "whole": true,
 }
 
 // stopWords are common words that follow "by" or "per" and are no names.

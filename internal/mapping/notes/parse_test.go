@@ -329,3 +329,43 @@ func TestReadLabelsNamesTheLine(t *testing.T) {
 		t.Errorf("err = %v, want one naming line 2", err)
 	}
 }
+
+// Forms met in the third, blind set: pence and cents, a dash between
+// spaces that is no minus sign, ordinals, multi-buy prices, refusals, and
+// reason words that describe the customer rather than a discount.
+func TestSeparatorsUnitsAndRefusals(t *testing.T) {
+	t.Parallel()
+	p := setup(t, notes.Config{})
+	check(t, p, "dented tin 50p off", want{reason: "DAMAGED", kind: "amount", value: "0.50", currency: "GBP"})
+	check(t, p, "mfr coupon 75 cents", want{reason: "COUPON", kind: "amount", value: "0.75", currency: "USD"})
+	check(t, p, "PM - Target - $6.99", want{reason: "PRICE_MATCH", kind: "fixed_price", value: "6.99", currency: "USD", competitor: "Target"})
+	check(t, p, "mgr ovr -$7.50", want{reason: "MANAGER_OVERRIDE", kind: "amount", value: "7.50", currency: "USD"})
+	check(t, p, "BOGO FREE - 2nd item", want{reason: "BUNDLE", kind: "percent", value: "100"})
+	check(t, p, "2 for $10 promo", want{reason: "PROMOTION"})
+	check(t, p, "shop soiled 15%", want{reason: "DAMAGED", kind: "percent", value: "15"})
+	check(t, p, "marked down 30%", want{reason: "CLEARANCE", kind: "percent", value: "30"})
+	for _, note := range []string{
+		"customer asked for 10% off, declined",
+		"price matched? no - walmart out of stock",
+		"senior customer needed help to car",
+		"employee purchase - paid full price",
+		"loyalty signup, no points yet",
+		"gift card sold $50",
+	} {
+		check(t, p, note, want{})
+	}
+}
+
+// A note whose words the rules do not know is not applied automatically,
+// even when its value is clear: the reason may be in those words.
+func TestUnknownWordsLowerConfidence(t *testing.T) {
+	t.Parallel()
+	p := setup(t, notes.Config{})
+	if c := p.Parse("10% off").Confidence; c < p.Threshold() {
+		t.Errorf("10%% off: confidence %v, want >= threshold", c)
+	}
+	r := p.Parse("friends and family 25%")
+	if r.ReasonCode != "OTHER" || r.Value != "25" || r.Confidence >= p.Threshold() {
+		t.Errorf("friends and family 25%%: %+v, want OTHER 25 below the threshold", r)
+	}
+}

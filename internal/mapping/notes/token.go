@@ -19,6 +19,7 @@ type token struct {
 	val   string // a number's value, as a plain decimal: "79.99", "1299"
 	frac  int    // digits after the decimal point as typed
 	when  bool   // a time ("10:30") or a date ("12/14"): never money
+	gap   bool   // white space (or the start) before the token
 }
 
 func (t token) isWord() bool { return t.word != "" && !t.num }
@@ -49,6 +50,8 @@ func tokenize(s string) []token {
 	var out []token
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
+		first := len(out)
+		gap := i == 0 || strings.ContainsRune(" \t\r\n", rune(s[i-1]))
 		switch {
 		case r == '[':
 			if j := strings.IndexByte(s[i:], ']'); j > 0 && j < 24 {
@@ -81,6 +84,9 @@ func tokenize(s string) []token {
 			i += n
 		default:
 			i += n
+		}
+		if len(out) > first {
+			out[first].gap = gap
 		}
 	}
 	// "5pm", "10 am": a time, not a price match.

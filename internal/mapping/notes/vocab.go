@@ -23,7 +23,9 @@ var abbreviations = map[string]string{
 	// discount words
 	"disc": "discount", "dsc": "discount", "dscnt": "discount", "discnt": "discount", "disct": "discount",
 	"dis": "discount", "discounted": "discount", "discounts": "discount", "rabatt": "discount", "remise": "discount",
-	"descuento": "discount", "dct": "discount",
+	"descuento": "discount", "dct": "discount", "adj": "discount", "adjustment": "discount", "adjusted": "adjusted",
+	"mod": "manager", "srs": "senior", "fri": "friday", "bogof": "bogo", "soiled": "soiled", "exdisplay": "exdisplay",
+	"advertised": "advertised", "marked": "mark", "upset": "unhappy",
 	"pct": "percent", "perc": "percent", "pcnt": "percent", "prct": "percent", "percentage": "percent", "prozent": "percent",
 	// coupon, loyalty, promotion
 	"cpn": "coupon", "cpns": "coupon", "coupons": "coupon", "vouchers": "voucher", "mfr": "manufacturer", "mfg": "manufacturer",
@@ -81,7 +83,7 @@ func init() {
 		"red", "duty", "wait", "long", "good", "will", "sold", "gave", "give", "let", "go", "it", "on", "and",
 		"plus", "with", "size", "aisle", "id", "sku", "upc", "x", "ref", "lane", "till", "register", "card",
 		"cash", "change", "tip", "deposit", "payment", "balance", "back", "tender", "credit", "gift", "bf",
-		"multi", "day", "usd", "eur", "gbp", "cad", "aud", "quid", "lost", "fee", "charge", "ticket", "qty",
+		"multi", "day", "ex", "make", "soiled", "exdisplay", "advertised", "adjusted", "usd", "eur", "gbp", "cad", "aud", "quid", "lost", "fee", "charge", "ticket", "qty",
 		"one", "two", "three", "didnt", "wasnt", "na", "store", "from", "set", "new", "mark", "down",
 	} {
 		exactWords[w] = struct{}{}
@@ -134,6 +136,9 @@ var defaultPhrases = []phrase{
 	{words: []string{"faulty"}, reason: Damaged},
 	{words: []string{"missing", "parts"}, reason: Damaged},
 	{words: []string{"open", "box"}, reason: Damaged},
+	{words: []string{"soiled"}, reason: Damaged},
+	{words: []string{"ex", "display"}, reason: Damaged},
+	{words: []string{"exdisplay"}, reason: Damaged},
 	{words: []string{"display", "model"}, reason: Damaged},
 	{words: []string{"floor", "model"}, reason: Damaged},
 	{words: []string{"as", "is"}, reason: Damaged, weak: true},
@@ -162,6 +167,7 @@ var defaultPhrases = []phrase{
 	{words: []string{"ad", "price"}, reason: Promotion},
 	{words: []string{"weekly", "ad"}, reason: Promotion},
 	{words: []string{"flyer"}, reason: Promotion},
+	{words: []string{"advertised"}, reason: Promotion},
 	{words: []string{"black", "friday"}, reason: Promotion},
 	{words: []string{"cyber", "monday"}, reason: Promotion},
 	{words: []string{"doorbuster"}, reason: Promotion},
@@ -176,7 +182,7 @@ var defaultPhrases = []phrase{
 
 	{words: []string{"clearance"}, reason: Clearance},
 	{words: []string{"markdown"}, reason: Clearance},
-	{words: []string{"mark", "down"}, reason: Clearance, weak: true},
+	{words: []string{"mark", "down"}, reason: Clearance},
 	{words: []string{"discontinued"}, reason: Clearance},
 	{words: []string{"end", "of", "line"}, reason: Clearance},
 
@@ -206,6 +212,7 @@ var defaultPhrases = []phrase{
 	{words: []string{"unhappy"}, reason: Goodwill, weak: true},
 	{words: []string{"mixup"}, reason: Goodwill, weak: true},
 	{words: []string{"gesture"}, reason: Goodwill},
+	{words: []string{"make", "good"}, reason: Goodwill},
 	{words: []string{"long", "wait"}, reason: Goodwill, weak: true},
 	{words: []string{"wait"}, reason: Goodwill, weak: true},
 	{words: []string{"customer", "service"}, reason: Goodwill, weak: true},
