@@ -120,3 +120,23 @@ func TestHeldOut(t *testing.T) {
 		t.Errorf("share of resolvable errors repaired automatically %.4f, want ≥ 0.70", rep.AutoShare)
 	}
 }
+
+// A resolver calibrated on codes made from its own catalog meets the
+// targets on other codes for that catalog.
+func TestSelfCalibrate(t *testing.T) {
+	t.Parallel()
+	cat := GenerateCatalog(5, 2000)
+	r := NewResolver(cat, Options{SelfCalibrate: 3000})
+	if r.cal.On == defaultCalibrationOn(t) || len(r.cal.Buckets) == 0 {
+		t.Fatalf("not self-calibrated: %q", r.cal.On)
+	}
+	rep := Evaluate(r, GenerateLabelled(cat, 99, 3000, unknownShare))
+	if rep.Precision < 0.99 || rep.AutoShare < 0.70 {
+		t.Errorf("self-calibrated: precision %.4f, auto share %.4f", rep.Precision, rep.AutoShare)
+	}
+}
+
+func defaultCalibrationOn(t *testing.T) string {
+	t.Helper()
+	return DefaultCalibration().On
+}

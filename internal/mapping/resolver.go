@@ -60,6 +60,12 @@ type Options struct {
 	Calibration *Calibration
 	// MaxCandidates bounds the candidates of a suggestion (default 5).
 	MaxCandidates int
+	// SelfCalibrate, if positive, replaces Calibration with a table
+	// measured on this many synthetic erroneous and unknown codes made
+	// from the catalog itself (see CalibrateOn): a large catalog is denser
+	// than the dev set's, and a code one edit from an item is more often
+	// a coincidence in it.
+	SelfCalibrate int
 }
 
 // Resolver proposes catalog SKUs for unknown codes. It is safe for
@@ -137,6 +143,9 @@ func NewResolver(cat *Catalog, opt Options) *Resolver {
 		r.srcMaps[src] = sm
 	}
 	r.text = newTextIndex(items)
+	if opt.SelfCalibrate > 0 {
+		r.cal = CalibrateOn(r, selfCalibrationSeed, opt.SelfCalibrate)
+	}
 	for _, rule := range r.rules.All() {
 		r.learn(rule)
 	}
@@ -474,14 +483,13 @@ func (r *Resolver) fuzzyCandidates(g *gather, code, key string, lk lookups) {
 			}
 		})
 	}
-	// A candidate is ambiguous when another item is at least as plausibly
-	// one error away: a transposed GTIN is not made doubtful by an item one
-	// arbitrary substitution away, but an arbitrary substitution is by a
-	// transposition.
+	// A candidate is ambiguous when another item is one plausible error
+	// away: a transposed GTIN is not made doubtful by an item one arbitrary
+	// substitution away, but an arbitrary substitution is by anything.
 	for _, h := range hits {
 		amb := ""
 		for _, o := range hits {
-			if o.item != h.item && editRank[o.edit] <= editRank[h.edit] {
+			if o.item != h.item && (editRank[o.edit] < editRank[editSubstitution] || h.edit == editSubstitution) {
 				amb = ":amb"
 				break
 			}

@@ -290,7 +290,10 @@ func GenerateLabelled(cat *Catalog, seed uint64, n int, unknownShare float64) []
 	kb, oc := neighbourList(keyboardNeighbours), neighbourList(ocrPairs)
 	items := cat.Items()
 	out := make([]Labelled, 0, n)
-	for len(out) < n {
+	if len(items) == 0 {
+		return out
+	}
+	for tries := 0; len(out) < n && tries < 100*n; tries++ {
 		var l Labelled
 		var ok bool
 		if rng.Float64() < unknownShare {
