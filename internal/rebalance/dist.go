@@ -36,28 +36,20 @@ func (d Dist) fillTail(out []float64) {
 		}
 		return
 	}
-	var p0, next func(k int, pk float64) float64
+	// P(D = k) by recurrence from P(D = 0); 1 − CDF gives the tail.
+	var pk, mul, add float64 // P(k+1) = P(k) × (k·mul + add) / (k+1)
 	if d.Phi <= 1.0001 {
-		pz := math.Exp(-mu)
-		p0 = func(int, float64) float64 { return pz }
-		next = func(k int, pk float64) float64 { return pk * mu / float64(k+1) }
+		pk, mul, add = math.Exp(-mu), 0, mu
 	} else {
 		p := 1 / d.Phi
 		r := mu * p / (1 - p)
-		pz := math.Exp(r * math.Log(p))
-		p0 = func(int, float64) float64 { return pz }
-		next = func(k int, pk float64) float64 { return pk * (float64(k) + r) / float64(k+1) * (1 - p) }
+		pk, mul, add = math.Exp(r*math.Log(p)), 1-p, r*(1-p)
 	}
 	cdf := 0.0
-	pk := p0(0, 0)
 	for t := range out {
 		cdf += pk
-		v := 1 - cdf
-		if v < 0 {
-			v = 0
-		}
-		out[t] = v
-		pk = next(t, pk)
+		out[t] = max(1-cdf, 0)
+		pk *= (float64(t)*mul + add) / float64(t+1)
 	}
 }
 
@@ -89,8 +81,9 @@ func (c *curve) grow(n int) {
 	if n < 2*len(c.tail) {
 		n = 2 * len(c.tail)
 	}
-	if n < 16 {
-		n = 16
+	// Far enough into the tail that most curves are computed once.
+	if first := int(c.d.Mean+6*math.Sqrt(c.d.Mean*math.Max(c.d.Phi, 1))) + 8; n < first {
+		n = first
 	}
 	if n > maxSupport {
 		n = maxSupport
@@ -98,8 +91,9 @@ func (c *curve) grow(n int) {
 	if n <= len(c.tail) {
 		return
 	}
-	c.tail = c.d.Tail(n)
-	c.loss = make([]float64, n+1)
+	buf := make([]float64, 2*n+1)
+	c.tail, c.loss = buf[:n:n], buf[n:]
+	c.d.fillTail(c.tail)
 	c.loss[0] = c.d.Mean
 	for t := range n {
 		c.loss[t+1] = c.loss[t] - c.tail[t]

@@ -28,10 +28,14 @@ type Params struct {
 	Alpha, Gamma, Beta, Delta float64
 	// Init is how many unmasked days seed the level and weekday factors.
 	Init int
+	// PriorUnits is how many units of evidence the prior weekday profile
+	// is worth: a slow seller's own weekday factors, from a handful of
+	// sales, lean on the prior (the location's profile across all SKUs).
+	PriorUnits float64
 }
 
 // DefaultParams suit daily retail sales.
-var DefaultParams = Params{Alpha: 0.1, Gamma: 0.15, Beta: 0.3, Delta: 0.05, Init: 21}
+var DefaultParams = Params{Alpha: 0.1, Gamma: 0.15, Beta: 0.3, Delta: 0.05, Init: 21, PriorUnits: 30}
 
 // Model is a demand forecast for one SKU at one location: a level (units
 // per average day) times a day-of-week factor times an hour-of-day share,
@@ -53,19 +57,29 @@ type Model struct {
 	Days int
 
 	p       Params
+	prior   [7]float64
 	ready   bool
 	hourSum [24]float64
 	pending []Day // days held until Init of them seed the model
 }
 
-// NewModel returns an untrained model.
-func NewModel(p Params) *Model {
+// NewModel returns an untrained model with a flat prior week.
+func NewModel(p Params) *Model { return NewModelWithPrior(p, nil) }
+
+// NewModelWithPrior returns an untrained model whose weekday factors start
+// from, and are shrunk towards, a prior profile (mean 1, by time.Weekday),
+// typically the location's profile over all its SKUs.
+func NewModelWithPrior(p Params, prior *[7]float64) *Model {
 	if p.Init < 1 {
 		p.Init = 1
 	}
 	m := &Model{PromoLift: 1, Phi: 1, p: p}
 	for i := range m.DOW {
-		m.DOW[i] = 1
+		m.prior[i] = 1
+		if prior != nil && prior[i] > 0 {
+			m.prior[i] = prior[i]
+		}
+		m.DOW[i] = m.prior[i]
 	}
 	for h := range m.Hour {
 		m.Hour[h] = 1.0 / 24
@@ -126,13 +140,14 @@ func (m *Model) Observe(d Day) {
 }
 
 func (m *Model) update(wd time.Weekday, a, f float64, dispersion bool) {
-	s := m.DOW[wd]
-	if s < 0.05 {
-		s = 0.05
-	}
+	s := math.Max(m.DOW[wd], 0.25)
 	level := m.p.Alpha*(a/s) + (1-m.p.Alpha)*m.Level
 	if level > 1e-9 {
-		m.DOW[wd] = m.p.Gamma*(a/level) + (1-m.p.Gamma)*m.DOW[wd]
+		// A day's evidence on its weekday factor grows with its volume:
+		// one sale of a slow seller says little about Fridays.
+		x := level * s
+		g := m.p.Gamma * x / (x + m.p.PriorUnits/7)
+		m.DOW[wd] = g*(a/level) + (1-g)*m.DOW[wd]
 	}
 	m.Level = level
 	m.normDOW()
@@ -171,8 +186,8 @@ func (m *Model) seed(d Day) {
 	}
 	m.Level = sum / float64(n)
 	for w := range 7 {
-		if wn[w] > 0 && m.Level > 0 {
-			m.DOW[w] = wsum[w] / wn[w] / m.Level
+		if m.Level > 0 {
+			m.DOW[w] = (wsum[w] + m.p.PriorUnits*m.prior[w]) / (wn[w]*m.Level + m.p.PriorUnits)
 		}
 	}
 	m.normDOW()

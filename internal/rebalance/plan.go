@@ -126,6 +126,10 @@ type Settings struct {
 	// ReviewDays is how long until the next plan can act: a transfer must
 	// cover the destination from its arrival until then.
 	ReviewDays float64
+	// SourceDays is the least a source keeps cover for: its own demand
+	// until its next replenishment, so stock is not shipped out only to
+	// be missed there next week.
+	SourceDays float64
 	// Currency of lane costs and margins (ISO 4217).
 	Currency string
 	// ExactUpTo: SKUs with at most this many candidate locations are solved
@@ -138,7 +142,7 @@ type Settings struct {
 }
 
 // DefaultSettings plan daily-reviewed stores.
-var DefaultSettings = Settings{ReviewDays: 3, Currency: "EUR", ExactUpTo: 64, Nearest: 8}
+var DefaultSettings = Settings{ReviewDays: 2.5, SourceDays: 8, Currency: "EUR", ExactUpTo: 64, Nearest: 8}
 
 // Site is one SKU's position and forecast at one location, in whole units.
 type Site struct {
@@ -242,6 +246,12 @@ func perDay(daily []float64, days float64) float64 {
 type planner struct {
 	net *Network
 	set Settings
+	// Scratch reused across SKUs: work per site, and per location the
+	// site index (stamped with the SKU's turn, so it needs no clearing).
+	ws      []siteWork
+	stamp   []int32
+	turn    int32
+	donorAt []int32
 }
 
 type siteWork struct {
@@ -271,8 +281,16 @@ func (p *planner) planSKU(in *SKUInput, asOf time.Time, dst []Proposal) ([]Propo
 		return dst, nil
 	}
 	net := p.net
-	ws := make([]siteWork, len(in.Sites))
-	byLoc := map[int]int{}
+	if cap(p.ws) < len(in.Sites) {
+		p.ws = make([]siteWork, len(in.Sites))
+	}
+	ws := p.ws[:len(in.Sites)]
+	clear(ws)
+	if len(p.stamp) != len(net.Locations) {
+		p.stamp = make([]int32, len(net.Locations))
+		p.donorAt = make([]int32, len(net.Locations))
+	}
+	p.turn++
 	var sinks []int
 	maxGain1 := 0.0
 	for i := range in.Sites {
@@ -280,10 +298,10 @@ func (p *planner) planSKU(in *SKUInput, asOf time.Time, dst []Proposal) ([]Propo
 		if s.Loc < 0 || s.Loc >= len(net.Locations) {
 			return dst, fmt.Errorf("rebalance: SKU %s: site %d names location index %d outside the network", in.SKU, i, s.Loc)
 		}
-		if _, dup := byLoc[s.Loc]; dup {
+		if p.stamp[s.Loc] == p.turn {
 			return dst, fmt.Errorf("rebalance: SKU %s: location %s listed twice", in.SKU, net.Locations[s.Loc])
 		}
-		byLoc[s.Loc] = i
+		p.stamp[s.Loc] = p.turn
 		w := &ws[i]
 		w.site, w.node = s, -1
 		w.eff = s.OnHand - s.Reserved + s.InTransit - s.MinDisplay
@@ -294,7 +312,7 @@ func (p *planner) planSKU(in *SKUInput, asOf time.Time, dst []Proposal) ([]Propo
 		if math.IsInf(lead, 1) {
 			lead = 0
 		}
-		w.srcH = p.set.ReviewDays + lead
+		w.srcH = math.Max(p.set.ReviewDays+lead, p.set.SourceDays)
 		w.srcMean = window(s.Daily, 0, w.srcH)
 		w.dstA = lead
 		w.dstW = p.set.ReviewDays
@@ -309,7 +327,7 @@ func (p *planner) planSKU(in *SKUInput, asOf time.Time, dst []Proposal) ([]Propo
 		}
 		// Cheap rejection before computing any distribution.
 		sd := math.Sqrt(w.dstMean * math.Max(s.Phi, 1))
-		if float64(w.arr) > w.dstMean+7*sd+3 {
+		if float64(w.arr) > w.dstMean+5*sd+2 {
 			continue
 		}
 		w.dstCurve = newCurve(Dist{Mean: w.dstMean, Phi: s.Phi})
@@ -331,7 +349,10 @@ func (p *planner) planSKU(in *SKUInput, asOf time.Time, dst []Proposal) ([]Propo
 			continue
 		}
 		w.srcCurve = newCurve(Dist{Mean: w.srcMean, Phi: w.site.Phi})
-		out1 := margin * (w.srcCurve.Loss(w.eff-pack) - w.srcCurve.Loss(w.eff))
+		out1 := 0.0 // far above any likely demand: giving a pack costs nothing
+		if sd := math.Sqrt(w.srcMean * math.Max(w.site.Phi, 1)); float64(w.eff-pack) <= w.srcMean+5*sd+2 {
+			out1 = margin * (w.srcCurve.Loss(w.eff-pack) - w.srcCurve.Loss(w.eff))
+		}
 		if out1 < maxGain1-eps {
 			w.donor = true
 			donors = append(donors, i)
@@ -359,21 +380,26 @@ func (p *planner) planSKU(in *SKUInput, asOf time.Time, dst []Proposal) ([]Propo
 		}
 		arcs = append(arcs, Arc{From: add(from), To: add(to), Cost: float64(l.CostPerUnit * pack)})
 	}
-	if len(sinks)+len(donors) <= p.set.ExactUpTo {
+	exact := len(sinks)+len(donors) <= p.set.ExactUpTo
+	if exact {
 		for _, j := range sinks {
 			for _, i := range donors {
 				addArc(i, j)
 			}
 		}
 	} else {
-		isDonor := make(map[int]int, len(donors))
+		p.turn++ // a fresh stamp marks this SKU's donors
 		for _, i := range donors {
-			isDonor[ws[i].site.Loc] = i
+			p.stamp[ws[i].site.Loc] = p.turn
+			p.donorAt[ws[i].site.Loc] = int32(i) //nolint:gosec // G115: site counts fit int32
 		}
 		for _, j := range sinks {
 			k := 0
 			for _, loc := range net.near[ws[j].site.Loc] {
-				if i, ok := isDonor[int(loc)]; ok && i != j {
+				if p.stamp[loc] != p.turn {
+					continue
+				}
+				if i := int(p.donorAt[loc]); i != j {
 					addArc(i, j)
 					if k++; k >= p.set.Nearest {
 						break
@@ -407,7 +433,11 @@ func (p *planner) planSKU(in *SKUInput, asOf time.Time, dst []Proposal) ([]Propo
 		}
 		nodes = append(nodes, nd)
 	}
-	flows, _ := Solve(nodes, arcs)
+	solve := Solve
+	if !exact {
+		solve = SolveGreedy
+	}
+	flows, _ := solve(nodes, arcs)
 	if len(flows) == 0 {
 		return dst, nil
 	}
@@ -506,7 +536,7 @@ func PlanChain(ctx context.Context, net *Network, set Settings, asOf time.Time, 
 	}
 	workers := set.Workers
 	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+		workers = maxProcs()
 	}
 	var (
 		mu    sync.Mutex
@@ -583,3 +613,5 @@ func Plan(ctx context.Context, net *Network, set Settings, asOf time.Time, skus 
 		return nil
 	})
 }
+
+func maxProcs() int { return runtime.GOMAXPROCS(0) }

@@ -158,3 +158,116 @@ func Solve(nodes []Node, arcs []Arc) ([]Flow, float64) {
 	}
 	return flows, total
 }
+
+// SolveGreedy is the fast path for SKUs with many candidate locations: it
+// repeatedly gives one pack to the destination whose best lane currently
+// saves the most (arrival gain less the donor's loss and the lane's cost),
+// re-evaluating lazily, until no pack saves anything. Node costs only grow
+// as packs are assigned, so a stale heap entry is an upper bound and the
+// lazy check is sound. It is not always optimal (it never reroutes a pack
+// already assigned), which the exact Solve is; plan uses it only above
+// Settings.ExactUpTo candidates.
+func SolveGreedy(nodes []Node, arcs []Arc) ([]Flow, float64) {
+	n := len(nodes)
+	out := make([]int, n)
+	in := make([]int, n)
+	into := make([][]int, n)
+	for i, a := range arcs {
+		into[a.To] = append(into[a.To], i)
+	}
+	flow := make([]int, len(arcs))
+	// best returns sink j's best arc and the saving of one more pack.
+	best := func(j int) (int, float64) {
+		if in[j] >= nodes[j].MaxIn || len(into[j]) == 0 {
+			return -1, 0
+		}
+		gain := -nodes[j].In(in[j] + 1)
+		bi, bv := -1, 0.0
+		for _, ai := range into[j] {
+			a := arcs[ai]
+			if out[a.From] >= nodes[a.From].MaxOut {
+				continue
+			}
+			if v := gain - a.Cost - nodes[a.From].Out(out[a.From]+1); v > bv {
+				bi, bv = ai, v
+			}
+		}
+		return bi, bv
+	}
+	h := &gainHeap{}
+	for j := range n {
+		if _, v := best(j); v > eps {
+			h.push(gainItem{j, v})
+		}
+	}
+	var total float64
+	for h.len() > 0 {
+		top := h.pop()
+		ai, v := best(top.node)
+		if ai < 0 || v <= eps {
+			continue
+		}
+		if h.len() > 0 && v < h.peek().v-eps {
+			h.push(gainItem{top.node, v})
+			continue
+		}
+		a := arcs[ai]
+		out[a.From]++
+		in[a.To]++
+		flow[ai]++
+		total -= v
+		h.push(gainItem{top.node, v})
+	}
+	var flows []Flow
+	for i, a := range arcs {
+		if flow[i] > 0 {
+			flows = append(flows, Flow{From: a.From, To: a.To, Packs: flow[i]})
+		}
+	}
+	return flows, total
+}
+
+type gainItem struct {
+	node int
+	v    float64
+}
+
+// gainHeap is a max-heap of savings.
+type gainHeap struct{ xs []gainItem }
+
+func (h *gainHeap) len() int       { return len(h.xs) }
+func (h *gainHeap) peek() gainItem { return h.xs[0] }
+func (h *gainHeap) push(x gainItem) {
+	h.xs = append(h.xs, x)
+	i := len(h.xs) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if h.xs[p].v >= h.xs[i].v {
+			break
+		}
+		h.xs[p], h.xs[i] = h.xs[i], h.xs[p]
+		i = p
+	}
+}
+
+func (h *gainHeap) pop() gainItem {
+	top := h.xs[0]
+	last := len(h.xs) - 1
+	h.xs[0] = h.xs[last]
+	h.xs = h.xs[:last]
+	i := 0
+	for {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(h.xs) && h.xs[l].v > h.xs[m].v {
+			m = l
+		}
+		if r < len(h.xs) && h.xs[r].v > h.xs[m].v {
+			m = r
+		}
+		if m == i {
+			return top
+		}
+		h.xs[i], h.xs[m] = h.xs[m], h.xs[i]
+		i = m
+	}
+}

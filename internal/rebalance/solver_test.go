@@ -197,3 +197,42 @@ func TestPlanMovesFromExcessToRisk(t *testing.T) {
 		}
 	}
 }
+
+func TestSolveGreedyNearExact(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(5, 9))
+	var exact, greedy float64
+	for range 300 {
+		n := 3 + r.IntN(2)
+		nodes := make([]Node, n)
+		for i := range nodes {
+			nodes[i] = randomNode(r)
+		}
+		var arcs []Arc
+		for i := range n {
+			for j := range n {
+				if i != j {
+					arcs = append(arcs, Arc{From: i, To: j, Cost: r.Float64() * 3})
+				}
+			}
+		}
+		_, e := Solve(nodes, arcs)
+		gf, g := SolveGreedy(nodes, arcs)
+		x := make([]int, len(arcs))
+		for _, f := range gf {
+			for i, a := range arcs {
+				if a.From == f.From && a.To == f.To {
+					x[i] = f.Packs
+				}
+			}
+		}
+		if got := objective(nodes, arcs, x); math.Abs(got-g) > 1e-9 || g > 1e-12 || g < e-1e-9 {
+			t.Fatalf("greedy reports %.6f, its flow costs %.6f, exact %.6f", g, got, e)
+		}
+		exact += e
+		greedy += g
+	}
+	if greedy > 0.9*exact { // costs are negative: greedy must find ≥ 90 % of the saving
+		t.Errorf("greedy saves %.2f of the exact %.2f", -greedy, -exact)
+	}
+}
