@@ -11,7 +11,10 @@
 // keyboard neighbours and OCR confusions), description similarity (an
 // inverted token index with character trigram fallback) and rules learned
 // from human decisions (Rules). Confidence comes from a calibration table
-// measured on a labelled development set (see Calibrate and calibration.json).
+// measured on a labelled development set (see Calibration and
+// calibration.json), or on synthetic codes made from the catalog itself
+// (Options.SelfCalibrate). docs/mapping.md has the evidence kinds, the
+// calibration and the evaluation.
 //
 // It must not hold events, quarantine them or write the ledger: the caller
 // quarantines an event line whose code has no auto-applied answer, shows
