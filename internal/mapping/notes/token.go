@@ -42,8 +42,9 @@ var slashForms = []struct {
 // tokenize splits a note into tokens. Redaction markers ("[PAN]") are
 // dropped; they are not words of the note.
 func tokenize(s string) []token {
+	slash, cent := strings.Contains(s, "/"), strings.Contains(strings.ToLower(s), "cent")
 	for _, f := range slashForms {
-		if strings.Contains(s, "/") || f.with == "percent" {
+		if f.with == "percent" && cent || f.with != "percent" && slash {
 			s = f.re.ReplaceAllString(s, f.with)
 		}
 	}
@@ -262,12 +263,12 @@ func closest(low string) (string, bool) {
 	}
 	best, bestD, tie := "", 99, false
 	for w := range vocabulary {
-		if d := len(w) - len(low); d > 2 || d < -2 {
-			continue
-		}
 		limit := 1
 		if len(w) >= 8 && len(low) >= 7 {
 			limit = 2
+		}
+		if d := len(w) - len(low); d > limit || d < -limit {
+			continue
 		}
 		d := editDistance(low, w, limit)
 		if d > limit {
@@ -290,9 +291,12 @@ func closest(low string) (string, bool) {
 // (insertions, deletions, substitutions and adjacent transpositions),
 // stopping early once every path exceeds limit.
 func editDistance(a, b string, limit int) int {
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
+	var buf [3 * 33]int
+	rows := buf[:]
+	if len(b) >= 32 {
+		rows = make([]int, 3*(len(b)+1))
+	}
+	prev2, prev, cur := rows[:len(b)+1], rows[len(b)+1:2*(len(b)+1)], rows[2*(len(b)+1):3*(len(b)+1)]
 	for j := range prev {
 		prev[j] = j
 	}
