@@ -12,7 +12,7 @@ func WriteTable(w io.Writer, r *Report) error {
 	fmt.Fprintf(tw, "reconcile: %d tenders (%.0f MB) against %d settlement lines (%.0f MB, Stripe itemized report), %d cores, load %s\n\n",
 		r.Tenders, r.TenderFileMB, r.Lines, r.SettlementMB, r.Cores, orDash(r.LoadAverage))
 	fmt.Fprintln(tw, "PHASE\tWALL s\tCPU s\tNOTE")
-	fmt.Fprintf(tw, "parse both files\t%.2f\t%.2f\tone goroutine per file\n", r.ParseSeconds, r.ParseCPUSeconds)
+	fmt.Fprintf(tw, "parse both files\t%.2f\t%.2f\ttenders | report in one piece per core\n", r.ParseSeconds, r.ParseCPUSeconds)
 	fmt.Fprintf(tw, "match (engine)\t%.2f\t%.2f\tmedian of %v\n", r.MatchSeconds, r.MatchCPUSeconds, secs(r.MatchRounds))
 	fmt.Fprintf(tw, "hash join (baseline)\t%.2f\t%.2f\tmedian of %v\n", r.HashJoinSeconds, r.HashJoinCPUSeconds, secs(r.HashJoinRounds))
 	if err := tw.Flush(); err != nil {
