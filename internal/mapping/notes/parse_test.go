@@ -81,6 +81,7 @@ func TestAmountForms(t *testing.T) {
 		{"20 pct off", want{reason: "OTHER", kind: "percent", value: "20"}},
 		{"15 percent off", want{reason: "OTHER", kind: "percent", value: "15"}},
 		{"12.5 per cent off", want{reason: "OTHER", kind: "percent", value: "12.5"}},
+		{"10 p/c off", want{reason: "OTHER", kind: "percent", value: "10"}},
 		{"-15%", want{reason: "OTHER", kind: "percent", value: "15"}},
 		{"half off", want{reason: "OTHER", kind: "percent", value: "50"}},
 		{"half price", want{reason: "OTHER", kind: "percent", value: "50"}},

@@ -27,24 +27,24 @@ func (t token) isWord() bool { return t.word != "" && !t.num }
 // slashForms are abbreviations written with a slash, rewritten before
 // tokenizing so that "p/m" is one word.
 var slashForms = []struct {
-	re   *regexp.Regexp
-	with string
+	re          *regexp.Regexp
+	with, needs string // needs: what the note must contain for re to match
 }{
-	{regexp.MustCompile(`(?i)\bp/m\b`), "pm"},
-	{regexp.MustCompile(`(?i)\bo/r\b`), "override"},
-	{regexp.MustCompile(`(?i)\bw/o\b`), "without"},
-	{regexp.MustCompile(`(?i)\bw/`), "with "},
-	{regexp.MustCompile(`(?i)\bn/a\b`), "na"},
-	{regexp.MustCompile(`(?i)\bp/c\b`), "percent"},
-	{regexp.MustCompile(`(?i)\bper\s+cent\b`), "percent"},
+	{regexp.MustCompile(`(?i)\bp/m\b`), "pm", "/"},
+	{regexp.MustCompile(`(?i)\bo/r\b`), "override", "/"},
+	{regexp.MustCompile(`(?i)\bw/o\b`), "without", "/"},
+	{regexp.MustCompile(`(?i)\bw/`), "with ", "/"},
+	{regexp.MustCompile(`(?i)\bn/a\b`), "na", "/"},
+	{regexp.MustCompile(`(?i)\bp/c\b`), "percent", "/"},
+	{regexp.MustCompile(`(?i)\bper\s+cent\b`), "percent", "cent"},
 }
 
 // tokenize splits a note into tokens. Redaction markers ("[PAN]") are
 // dropped; they are not words of the note.
 func tokenize(s string) []token {
-	slash, cent := strings.Contains(s, "/"), strings.Contains(strings.ToLower(s), "cent")
+	low := strings.ToLower(s)
 	for _, f := range slashForms {
-		if f.with == "percent" && cent || f.with != "percent" && slash {
+		if strings.Contains(low, f.needs) {
 			s = f.re.ReplaceAllString(s, f.with)
 		}
 	}
