@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -274,10 +275,18 @@ func readSettlementFile(path string, kind settlement.Format, mapping string, e *
 		return err
 	}
 	var lines []reconcile.Line
-	_, err = reconcile.ReadSettlement(p, in, func(l reconcile.Line) error {
-		lines = append(lines, l)
-		return nil
-	})
+	if (kind == settlement.FormatStripe || kind == settlement.FormatAdyen) && bar.size >= progressMin {
+		// Rows of these reports stand alone: parse pieces on every core.
+		lines, _, err = reconcile.ParallelParse(f, bar.size, runtime.GOMAXPROCS(0), func() settlement.Parser {
+			p, _ := settlementParser(kind, path, "") // cannot fail: it did above
+			return p
+		}, bar.add)
+	} else {
+		_, err = reconcile.ReadSettlement(p, in, func(l reconcile.Line) error {
+			lines = append(lines, l)
+			return nil
+		})
+	}
 	var ctl *settlement.ControlTotalError
 	if errors.As(err, &ctl) {
 		bar.done()
@@ -375,13 +384,15 @@ const progressMin = 8 << 20
 // progress counts what is read from a file and draws a bar on stderr at
 // most five times a second while the file is large.
 type progress struct {
-	r     io.Reader
-	name  string
-	out   io.Writer
-	size  int64
+	r    io.Reader
+	name string
+	out  io.Writer
+	size int64
+	once sync.Once
+
+	mu    sync.Mutex // pieces of a file may be read at once
 	read  int64
 	last  time.Time
-	once  sync.Once
 	shown bool
 }
 
@@ -395,14 +406,22 @@ func newProgress(f *os.File, name string, out io.Writer) *progress {
 
 func (p *progress) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
-	p.read += int64(n)
-	if p.size >= progressMin {
-		if now := time.Now(); now.Sub(p.last) >= 200*time.Millisecond {
-			p.last = now
-			p.draw()
-		}
-	}
+	p.add(n)
 	return n, err
+}
+
+// add counts n bytes read.
+func (p *progress) add(n int) {
+	if p.size < progressMin {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.read += int64(n)
+	if now := time.Now(); now.Sub(p.last) >= 200*time.Millisecond {
+		p.last = now
+		p.draw()
+	}
 }
 
 func (p *progress) draw() {
@@ -416,6 +435,8 @@ func (p *progress) draw() {
 // done finishes the bar's line (once).
 func (p *progress) done() {
 	p.once.Do(func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
 		if p.shown {
 			p.read = p.size
 			p.draw()
