@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -36,6 +37,14 @@ type Catalog struct {
 	byGTIN map[string]int // gtin.Key → item
 	// maps are per-source mappings: source → POS code → SKU.
 	maps map[string]map[string]string
+}
+
+// maxItems bounds a catalog so item numbers fit the indexes' int32.
+const maxItems = math.MaxInt32
+
+// itemID is an item's number in the indexes; Add keeps it below maxItems.
+func itemID(i int) int32 {
+	return int32(i) //nolint:gosec // G115: i < maxItems, see Catalog.Add
 }
 
 // New returns an empty catalog.
@@ -92,6 +101,9 @@ func (c *Catalog) Add(it Item) error {
 		it.GTINs[i] = g
 	}
 	n := len(c.items)
+	if n >= maxItems {
+		return fmt.Errorf("sku %q: the catalog holds at most %d items", it.SKU, maxItems)
+	}
 	c.items = append(c.items, it)
 	c.bySKU[it.SKU] = n
 	for _, g := range it.GTINs {
@@ -130,7 +142,7 @@ func (c *Catalog) Mapped(source, code string) (string, bool) {
 // Load reads a catalog file: CSV by extension .csv, JSON (an array of items
 // or one item per line) otherwise.
 func Load(path string) (*Catalog, error) {
-	f, err := os.Open(path) //nolint:gosec // the operator names the catalog file
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
 	}
@@ -206,9 +218,7 @@ func ReadCSV(r io.Reader) (*Catalog, error) {
 		}
 		it := Item{SKU: rec[skuCol[0]]}
 		for _, i := range gtinCols {
-			for _, g := range strings.FieldsFunc(rec[i], func(r rune) bool { return r == '|' || r == ';' || r == ' ' || r == ',' }) {
-				it.GTINs = append(it.GTINs, g)
-			}
+			it.GTINs = append(it.GTINs, strings.FieldsFunc(rec[i], func(r rune) bool { return r == '|' || r == ';' || r == ' ' || r == ',' })...)
 		}
 		if len(descCol) > 0 {
 			it.Description = strings.TrimSpace(rec[descCol[0]])

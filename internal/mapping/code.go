@@ -30,7 +30,9 @@ func isSep(c byte) bool {
 
 // segments splits a code at separators into upper-case parts.
 func segments(s string) []string {
-	return strings.FieldsFunc(strings.ToUpper(s), func(r rune) bool { return r < 0x80 && isSep(byte(r)) })
+	return strings.FieldsFunc(strings.ToUpper(s), func(r rune) bool {
+		return r <= ' ' || r == 0x7f || r == '-' || r == '_' || r == '/' || r == '.' || r == ','
+	})
 }
 
 // colours maps the spellings and abbreviations of colours seen on retail

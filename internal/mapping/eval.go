@@ -49,7 +49,7 @@ func ReadLabelled(r io.Reader) ([]Labelled, error) {
 
 // LoadLabelled reads a labelled set from a file.
 func LoadLabelled(path string) ([]Labelled, error) {
-	f, err := os.Open(path) //nolint:gosec // the operator names the file
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}

@@ -37,7 +37,7 @@ func loadTestdata(t *testing.T) (*Catalog, []Labelled, []Labelled) {
 	return cat, dev, test
 }
 
-func writeLabelled(t *testing.T, path string, ls []Labelled) []byte {
+func writeLabelled(t *testing.T, ls []Labelled) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -61,8 +61,8 @@ func TestTestdata(t *testing.T) {
 	}
 	files := map[string][]byte{
 		"catalog.csv":        cb.Bytes(),
-		"mapping_dev.jsonl":  writeLabelled(t, "", GenerateLabelled(cat, devSeed, setLines, unknownShare)),
-		"mapping_test.jsonl": writeLabelled(t, "", GenerateLabelled(cat, testSeed, setLines, unknownShare)),
+		"mapping_dev.jsonl":  writeLabelled(t, GenerateLabelled(cat, devSeed, setLines, unknownShare)),
+		"mapping_test.jsonl": writeLabelled(t, GenerateLabelled(cat, testSeed, setLines, unknownShare)),
 	}
 	for name, want := range files {
 		path := filepath.Join("testdata", name)

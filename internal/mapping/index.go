@@ -74,12 +74,12 @@ func (x *deletionIndex) build() {
 	x.dir = make([]uint32, 1<<bits+1)
 	j := 0
 	for b := range 1 << bits {
-		x.dir[b] = uint32(j)
+		x.dir[b] = uint32(j) //nolint:gosec // G115: j ≤ len(x.post), see below
 		for j < len(x.post) && x.post[j].hash>>x.shift == uint64(b) {
 			j++
 		}
 	}
-	x.dir[1<<bits] = uint32(len(x.post))
+	x.dir[1<<bits] = uint32(len(x.post)) //nolint:gosec // G115: postings are about 26 per item, far below 2³²
 }
 
 // near calls f with every item indexed under a key in namespace ns that may
@@ -143,7 +143,7 @@ func newTextIndex(items []Item) *textIndex {
 		for _, w := range tokens(text) {
 			id, ok := t.vocab[w]
 			if !ok {
-				id = int32(len(t.words))
+				id = itemID(len(t.words))
 				t.vocab[w] = id
 				t.words = append(t.words, w)
 				t.postings = append(t.postings, nil)
@@ -166,7 +166,7 @@ func newTextIndex(items []Item) *textIndex {
 		var s float64
 		for _, id := range ids {
 			s += t.idf[id] * t.idf[id]
-			t.itemSig[i] |= 1 << (uint(id) & 63)
+			t.itemSig[i] |= 1 << (id & 63)
 		}
 		t.itemNorm[i] = math.Sqrt(s)
 	}
@@ -352,7 +352,7 @@ func (t *textIndex) search(q queryVec, n int) []scored {
 		toks, sig := t.itemToks[it], t.itemSig[it]
 		var d float64
 		for k, id := range q.toks {
-			if sig&(1<<(uint(id)&63)) != 0 && slices.Contains(toks, id) {
+			if sig&(1<<(id&63)) != 0 && slices.Contains(toks, id) {
 				d += q.w[k] * t.idf[id]
 			}
 		}

@@ -21,7 +21,7 @@ type indexed struct{ r *Resolver }
 func (x indexed) skuKey(key string) []int32 { return x.r.bySKUKey[key] }
 func (x indexed) gtinKey(key string) (int32, bool) {
 	i, ok := x.r.cat.byGTIN[key]
-	return int32(i), ok
+	return itemID(i), ok
 }
 func (x indexed) variant(key string) []int32            { return x.r.variants[key] }
 func (x indexed) nearSKU(key string, f func(int32))     { x.r.fuzzy.near('s', key, f) }

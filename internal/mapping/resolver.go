@@ -138,7 +138,7 @@ func NewResolver(cat *Catalog, opt Options) *Resolver {
 	for src, m := range cat.maps {
 		sm := map[string]int32{}
 		for code, sku := range m {
-			sm[codeKey(code)] = int32(cat.bySKU[sku])
+			sm[codeKey(code)] = itemID(cat.bySKU[sku])
 		}
 		r.srcMaps[src] = sm
 	}
@@ -333,11 +333,11 @@ func (r *Resolver) candidates(code, description, source string, lk lookups) []Ca
 	}
 	if rule, ok := r.rules.Lookup(source, code); ok {
 		if i, ok := r.cat.bySKU[rule.SKU]; ok {
-			g.add(int32(i), tierRule, "rule", fmt.Sprintf("decided by %s at %s", rule.Who, rule.At.Format("2006-01-02 15:04Z")))
+			g.add(itemID(i), tierRule, "rule", fmt.Sprintf("decided by %s at %s", rule.Who, rule.At.Format("2006-01-02 15:04Z")))
 		}
 	}
 	if i, ok := r.cat.bySKU[code]; ok {
-		g.add(int32(i), tierExact, "exact", "the code is a catalog SKU")
+		g.add(itemID(i), tierExact, "exact", "the code is a catalog SKU")
 	}
 	if i, ok := r.srcMaps[source][key]; ok {
 		g.add(i, tierSourceMap, "source_map", "mapped for source "+source)
@@ -427,7 +427,7 @@ func (r *Resolver) affixCandidates(g *gather, key, source string) {
 		items = append(items, r.bySKUKey[rest]...)
 		for _, rd := range gtin.Readings(rest) {
 			if i, ok := r.cat.byGTIN[rd.Key]; ok {
-				items = append(items, int32(i))
+				items = append(items, itemID(i))
 			}
 		}
 		for _, i := range items {

@@ -110,7 +110,7 @@ type FileRules struct {
 
 // OpenFileRules opens (or creates) a rules file and loads its decisions.
 func OpenFileRules(path string) (*FileRules, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600) //nolint:gosec // operator-chosen path
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("rules: %w", err)
 	}

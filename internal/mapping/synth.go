@@ -91,7 +91,7 @@ var (
 // GenerateCatalog returns a deterministic synthetic catalog of about n
 // items (never more).
 func GenerateCatalog(seed uint64, n int) *Catalog {
-	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) //nolint:gosec // G404: synthetic data, repeatable by seed, not secrets
 	c := New()
 	var brands []*brand
 	usedPrefix := map[string]bool{}
@@ -138,16 +138,16 @@ func GenerateCatalog(seed uint64, n int) *Catalog {
 			var body string
 			if b.upc {
 				width := 11 - len(b.prefix)
-				max := 1
+				limit := 1
 				for range width {
-					max *= 10
+					limit *= 10
 				}
 				if strings.HasSuffix(b.prefix, "00") && b.next >= 1000 {
 					// This brand's UPC-E range is used up: a second prefix.
 					b.prefix = fmt.Sprintf("0%05d", rng.IntN(100000))
 					b.next = 0
 				}
-				body = b.prefix + fmt.Sprintf("%0*d", width, b.next%max)
+				body = b.prefix + fmt.Sprintf("%0*d", width, b.next%limit)
 			} else {
 				body = b.prefix + fmt.Sprintf("%05d", b.next%100000)
 			}
@@ -286,7 +286,7 @@ func neighbourList(m map[[2]byte]bool) map[byte][]byte {
 // cat, with errors drawn from the kinds real POS data shows, and a share
 // unknownShare of codes of items that are not in the catalog.
 func GenerateLabelled(cat *Catalog, seed uint64, n int, unknownShare float64) []Labelled {
-	rng := rand.New(rand.NewPCG(seed, seed^0xd1b54a32d192ed03))
+	rng := rand.New(rand.NewPCG(seed, seed^0xd1b54a32d192ed03)) //nolint:gosec // G404: synthetic data, repeatable by seed, not secrets
 	kb, oc := neighbourList(keyboardNeighbours), neighbourList(ocrPairs)
 	items := cat.Items()
 	out := make([]Labelled, 0, n)
