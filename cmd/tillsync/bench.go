@@ -19,6 +19,7 @@ const benchUsage = `Usage:
   tillsync bench mapping [--json] [--items 100000] [--queries 20000]
   tillsync bench oversell [--json] [--stores 50] [--skus 1000] [--hours 10] [--seed 0]
   tillsync bench reconcile [--json] [--tenders 1000000] [--lines 1000000]
+  tillsync bench rebalance [--json] [--stores 20] [--skus 500] [--weeks 8] [--plan-stores 1000] [--plan-skus 10000]
 
 ingest measures, side by side on this machine: hub intake over HTTP against
 raw SQLite and PostgreSQL loops, sale-to-availability latency through an
@@ -48,6 +49,7 @@ var benches = map[string]func(ctx context.Context, args []string, stdout, stderr
 	"mapping":   runBenchMapping,
 	"oversell":  runBenchOversell,
 	"reconcile": runBenchReconcile,
+	"rebalance": runBenchRebalance,
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -44,6 +44,9 @@ Usage:
   tillsync close --config hub.yaml --store S --date YYYY-MM-DD [--json]
                                                end-of-day close: sales, tenders, ERP confirmed, cash variances, exceptions
   tillsync bench  reconcile [--json]           1M tenders against 1M settlement lines, parse and match vs a hash join
+  tillsync bench  rebalance [--json]           a simulated chain: lost sales and units moved, no transfers vs min/max vs predictive
+  tillsync rebalance plan (--config hub.yaml [--rebalance FILE] | --input FILE) [--json]
+                                               proposed stock transfers between locations, with forecast, cover, risk and cost
   tillsync redact [--mask]                     redact card and personal data from JSON or text on stdin
   tillsync scan PATH...                        find card data in files, databases and logs (exit 3 if any)
   tillsync notes parse [--json-in]             read cashier notes (one a line) as discounts: JSON lines out
@@ -122,6 +125,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runMapping(ctx, rest, os.Stdin, stdout, stderr)
 	case "notes":
 		return runNotes(ctx, rest, os.Stdin, stdout, stderr)
+	case "rebalance":
+		return runRebalance(ctx, rest, stdout, stderr)
 	case "erpsim":
 		return runERPSim(ctx, rest, stdout, stderr)
 	case "erp":
