@@ -1,0 +1,13 @@
+package web
+
+import (
+	"encoding/base64"
+
+	"github.com/tillsync/tillsync/internal/destination"
+)
+
+func destinationStats(ceiling int) destination.GovernorStats {
+	return destination.GovernorStats{Ceiling: ceiling, Limit: float64(ceiling), InFlight: 1}
+}
+
+func base64URL(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
