@@ -460,7 +460,7 @@ func runBenchReconcile(ctx context.Context, args []string, stdout, stderr io.Wri
 	fs.IntVar(&o.Data.Stores, "stores", o.Data.Stores, "stores (one payout batch per store and day)")
 	fs.IntVar(&o.Data.Days, "days", o.Data.Days, "days of trading")
 	fs.IntVar(&o.Data.MissingRefPct, "missing-ref-pct", o.Data.MissingRefPct, "percent of settlement lines without the payment reference")
-	fs.IntVar(&o.Rounds, "rounds", o.Rounds, "rounds of matching and hash join (medians are reported)")
+	fs.IntVar(&o.Rounds, "rounds", o.Rounds, "rounds of matching and hash join, alternating (the best of each is compared)")
 	fs.StringVar(&o.Dir, "dir", "", "write the files here and keep them (default: a temporary directory, removed)")
 	limit := fs.Int64("memory-limit-mib", 0, "Go soft memory limit for the run, in MiB (as GOMEMLIMIT; 0: none)")
 	if err := fs.Parse(args); err != nil {

@@ -191,6 +191,7 @@ func readTenderCSV(br *bufio.Reader, file string, emit func(Tender) error) error
 		}
 	}
 	in := &interner{m: map[string]string{}}
+	var own []byte
 	fields := make([][]byte, 0, len(names))
 	get := func(k int) []byte {
 		if c := col[k]; c >= 0 && c < len(fields) {
@@ -234,9 +235,13 @@ func readTenderCSV(br *bufio.Reader, file string, emit func(Tender) error) error
 				line = line[i+1:]
 			}
 		}
+		// The tender's own strings share one allocation.
+		ev, ref, auth := get(0), get(9), get(11)
+		own = append(append(append(own[:0], ev...), ref...), auth...)
+		str := string(own)
 		t := Tender{
-			Event: string(get(0)), Location: in.get(2, get(2)), Zone: in.get(3, get(3)), Processor: in.get(4, get(4)),
-			Currency: in.get(6, get(6)), Reference: string(get(9)), Last4: in.get(10, get(10)), AuthCode: string(get(11)),
+			Event: str[:len(ev)], Location: in.get(2, get(2)), Zone: in.get(3, get(3)), Processor: in.get(4, get(4)),
+			Currency: in.get(6, get(6)), Reference: str[len(ev) : len(ev)+len(ref)], Last4: in.get(10, get(10)), AuthCode: str[len(ev)+len(ref):],
 		}
 		if t.Event == "" {
 			return fail(n, "event", "is empty")
