@@ -11,11 +11,14 @@ import (
 
 	"github.com/tillsync/tillsync/internal/event"
 	"github.com/tillsync/tillsync/internal/inbox"
+	"github.com/tillsync/tillsync/internal/reconcile"
 	"github.com/tillsync/tillsync/internal/reconcile/closing"
 	"github.com/tillsync/tillsync/internal/reconcile/exception"
+	"github.com/tillsync/tillsync/internal/settlement"
 )
 
 // runClose: tillsync close --config hub.yaml --store S [--date YYYY-MM-DD] [--json] [--wait 30s] [--report-only]
+// [--settlement FILE ... [--format F] [--mapping M]]
 func runClose(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("close", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -25,6 +28,10 @@ func runClose(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	wait := fs.Duration("wait", 0, "how long to wait for re-delivered documents to be confirmed (default: close.wait, else 30s; the hub must be running)")
 	reportOnly := fs.Bool("report-only", false, "report without re-delivering anything or raising exceptions")
+	var files multiFlag
+	fs.Var(&files, "settlement", "a bank or PSP settlement `FILE` to match the day's card tenders against (repeatable)")
+	format := fs.String("format", "auto", "settlement files' format: auto, bai2, camt053, stripe, adyen or csv")
+	mapping := fs.String("mapping", "", "YAML column mapping for --format csv")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -42,6 +49,18 @@ func runClose(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	c := closing.FromConfig(cfg, st, exception.Hub{In: inbox.New(st, inbox.Options{Zones: zones})})
 	c.ReportOnly = *reportOnly
+	if len(files) > 0 {
+		eng, err := reconcile.NewEngine(reconcile.DefaultConfig(), reconcile.NewMemoryExceptions())
+		if err != nil {
+			return err
+		}
+		for _, f := range files {
+			if err := readSettlementFile(f, settlement.Format(*format), *mapping, eng, stderr); err != nil {
+				return err
+			}
+		}
+		c.Settlement = eng
+	}
 	if *wait > 0 {
 		c.Wait = *wait
 	}

@@ -37,6 +37,9 @@ func TestCloseCLI(t *testing.T) {
 		{ID: "s", Type: event.TypeSale, Location: "s1", Source: "pos", OccurredAt: at, Zone: "Europe/Berlin", ReceivedAt: at,
 			Body: &event.Sale{Register: "r1", Currency: "EUR", Lines: []event.SaleLine{{SKU: "X", Quantity: event.Units(1), UnitPrice: 2500}},
 				Tenders: []event.Tender{{Kind: event.TenderCash, Amount: 2500}}}},
+		{ID: "k", Type: event.TypeSale, Location: "s1", Source: "pos", OccurredAt: at.Add(time.Hour), Zone: "Europe/Berlin", ReceivedAt: at,
+			Body: &event.Sale{Register: "r1", Currency: "EUR", Lines: []event.SaleLine{{SKU: "X", Quantity: event.Units(1), UnitPrice: 3000}},
+				Tenders: []event.Tender{{Kind: event.TenderCard, Amount: 3000, Reference: "ch_1"}}}},
 		{ID: "dc", Type: event.TypeDrawerCount, Location: "s1", Source: "pos", OccurredAt: at.Add(8 * time.Hour), Zone: "Europe/Berlin",
 			ReceivedAt: at, Body: &event.DrawerCount{Register: "r1", Currency: "EUR", Counted: 12000}},
 	}
@@ -45,11 +48,18 @@ func TestCloseCLI(t *testing.T) {
 	}
 	_ = st.Close()
 
+	psp := filepath.Join(dir, "stripe.csv")
+	report := "automatic_payout_id,automatic_payout_effective_at,balance_transaction_id,created_utc,created,available_on_utc,available_on,currency,gross,fee,net,reporting_category,source_id,description,customer_facing_amount,customer_facing_currency,customer_id,customer_email,charge_id,payment_intent_id,invoice_id,payment_method_type,card_brand,card_funding,card_country,statement_descriptor,dispute_reason,payment_metadata[order_id],payment_metadata[store]\n" +
+		"po_1,2026-11-29 00:00:00,txn_1,2026-11-27 10:00:05,2026-11-27 11:00:05,2026-11-29 00:00:00,2026-11-29 01:00:00,eur,30.00,0.90,29.10,charge,ch_1,till sale,30.00,eur,,,ch_1,pi_1,,card_present,visa,credit,DE,TILLSYNC,,,s1\n"
+	if err := os.WriteFile(psp, []byte(report), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
 	var out, errb bytes.Buffer
-	if err := run(ctx, []string{"close", "--config", cfg, "--store", "s1", "--date", "2026-11-27"}, &out, &errb); err != nil {
+	if err := run(ctx, []string{"close", "--config", cfg, "--store", "s1", "--date", "2026-11-27", "--settlement", psp}, &out, &errb); err != nil {
 		t.Fatalf("close: %v\n%s", err, errb.String())
 	}
-	for _, s := range []string{"store s1, 2026-11-27", "25.00 EUR", "-5.00 EUR", "OUT OF TOLERANCE", "1 open at s1"} {
+	for _, s := range []string{"store s1, 2026-11-27", "25.00 EUR", "-5.00 EUR", "OUT OF TOLERANCE", "1 open at s1", "1 of 1 card tenders matched"} {
 		if !strings.Contains(out.String(), s) {
 			t.Errorf("text lacks %q:\n%s", s, out.String())
 		}

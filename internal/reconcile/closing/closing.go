@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tillsync/tillsync/internal/event"
+	"github.com/tillsync/tillsync/internal/reconcile"
 	"github.com/tillsync/tillsync/internal/reconcile/cash"
 	"github.com/tillsync/tillsync/internal/reconcile/completeness"
 	"github.com/tillsync/tillsync/internal/reconcile/exception"
@@ -48,6 +49,10 @@ type Closer struct {
 	// says the open count is not available unless Counter is set).
 	Inbox   exception.Inbox
 	Counter OpenCounter
+	// Settlement, when set, is a matching engine holding settlement lines
+	// (bank statements, PSP reports): the day's card tenders are matched
+	// against them. Nil: the report says settlement is not available.
+	Settlement *reconcile.Engine
 	// Wait bounds the completeness audit's wait for re-deliveries.
 	Wait time.Duration
 	// ReportOnly reports without re-delivering or raising anything.
@@ -103,10 +108,13 @@ type TenderTotal struct {
 	Net      event.Amount     `json:"net"`
 }
 
-// Settlement is what card settlement matching says of the day.
+// Settlement is what card settlement matching says of the day's card
+// tenders: matched and open tenders, and the settlement lines (of any
+// store or day in the files given) left open.
 type Settlement struct {
-	Available bool   `json:"available"`
-	Note      string `json:"note"`
+	Available bool               `json:"available"`
+	Note      string             `json:"note"`
+	Summary   *reconcile.Summary `json:"summary,omitempty"`
 }
 
 // CashSection is the cash check of the day's drawers.
@@ -202,7 +210,19 @@ func (c *Closer) Close(ctx context.Context, storeID, date string) (*Report, erro
 		}
 	}
 
-	rep.Settlement = Settlement{Note: "card settlement matching keeps no per-day results in the hub database yet; run `tillsync settlement parse` on the day's files"}
+	rep.Settlement = Settlement{Note: "no settlement files given: the hub keeps no matching results of its own; pass the day's bank and PSP files to match"}
+	if c.Settlement != nil {
+		for _, e := range today {
+			c.Settlement.AddTenders(reconcile.TendersFromEvent(e)...)
+		}
+		if err := c.Settlement.Run(ctx); err != nil {
+			return nil, fmt.Errorf("close: settlement matching: %w", err)
+		}
+		sum := c.Settlement.Summary()
+		rep.Settlement = Settlement{Available: true, Summary: &sum,
+			Note: fmt.Sprintf("%d of %d card tenders matched; %d settlement line(s) and %d deposit(s) open", sum.MatchedTenders, sum.Tenders,
+				sum.OpenLines, sum.OpenDeposits)}
+	}
 
 	policy := cash.Config{}
 	if c.Cash != nil {

@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"github.com/tillsync/tillsync/internal/event"
+	"github.com/tillsync/tillsync/internal/reconcile"
 	"github.com/tillsync/tillsync/internal/reconcile/cash"
 	"github.com/tillsync/tillsync/internal/reconcile/closing"
 	"github.com/tillsync/tillsync/internal/reconcile/completeness"
 	"github.com/tillsync/tillsync/internal/reconcile/exception"
+	"github.com/tillsync/tillsync/internal/settlement"
 	"github.com/tillsync/tillsync/internal/store/storetest"
 )
 
@@ -49,7 +51,7 @@ func day() []*event.Event {
 			Lines:   []event.SaleLine{line("X", 1000, event.Discount{Amount: 100, Reason: "loyalty"}), line("Y", 500)},
 			Tenders: []event.Tender{{Kind: event.TenderCash, Amount: 1400}}}),
 		ev("B", "s1", local(27, 11, 0), &event.Sale{Register: "r1", Cashier: "ann", Currency: "EUR", Lines: []event.SaleLine{line("Z", 3000)},
-			Tenders: []event.Tender{{Kind: event.TenderCard, Amount: 3000, Tip: 200}}}),
+			Tenders: []event.Tender{{Kind: event.TenderCard, Amount: 3000, Tip: 200, Reference: "psp-B"}}}),
 		ev("R", "s1", local(27, 12, 0), &event.Return{Register: "r1", Cashier: "ann", Currency: "EUR", Lines: []event.SaleLine{line("Y", 500)},
 			Tenders: []event.Tender{{Kind: event.TenderCash, Amount: 500}}}),
 		ev("V", "s1", local(27, 13, 0), &event.Void{VoidedEventID: "B", Register: "r1", Cashier: "ann"}),
@@ -164,5 +166,31 @@ func TestPreviewAndBadInput(t *testing.T) {
 	}
 	if _, err := c.Close(context.Background(), "s1", "27/11/2026"); err == nil || !strings.Contains(err.Error(), "YYYY-MM-DD") {
 		t.Errorf("bad date: %v", err)
+	}
+}
+
+func TestSettlementFromFiles(t *testing.T) {
+	t.Parallel()
+	c, _ := setup(t)
+	eng, err := reconcile.NewEngine(reconcile.DefaultConfig(), reconcile.NewMemoryExceptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The PSP settled sale B (30.00 + 2.00 tip) under the reference the
+	// till recorded, and one payment nobody took.
+	eng.AddLines(
+		reconcile.Line{File: "psp.csv", Row: 2, Type: settlement.TypePayment, Date: local(27, 11, 0), Currency: "EUR", Net: 3200, Gross: 3200,
+			Refs: settlement.References{Bank: "t1", Merchant: "psp-B"}},
+		reconcile.Line{File: "psp.csv", Row: 3, Type: settlement.TypePayment, Date: local(27, 11, 0), Currency: "EUR", Net: 777, Gross: 777,
+			Refs: settlement.References{Bank: "t2", Merchant: "psp-unknown"}},
+	)
+	c.Settlement = eng
+	rep, err := c.Close(context.Background(), "s1", "2026-11-27")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := rep.Settlement
+	if !s.Available || s.Summary == nil || s.Summary.Tenders != 1 || s.Summary.MatchedTenders != 1 || s.Summary.OpenLines != 1 {
+		t.Fatalf("settlement = %+v (summary %+v), want B matched and the stray line open", s, s.Summary)
 	}
 }

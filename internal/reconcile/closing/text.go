@@ -108,6 +108,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	b.WriteString("\nSettlement\n")
 	if r.Settlement.Available {
 		fmt.Fprintf(b, "  %s\n", r.Settlement.Note)
+		if sum := r.Settlement.Summary; sum != nil && sum.OpenTenders > 0 {
+			fmt.Fprintf(b, "  unmatched card tenders: %d (%s)\n", sum.OpenTenders, values(sum.OpenTenderTotals))
+		}
 	} else {
 		fmt.Fprintf(b, "  not available: %s\n", r.Settlement.Note)
 	}
