@@ -126,6 +126,17 @@ type CashSection struct {
 	Variance map[string]event.Amount `json:"variance"`
 	// OutOfTolerance counts counted shifts outside the tolerance.
 	OutOfTolerance int `json:"out_of_tolerance"`
+	// Registers sum the counted shifts per register and currency.
+	Registers []RegisterVariance `json:"registers"`
+}
+
+// RegisterVariance is one register's counted shifts of the day.
+type RegisterVariance struct {
+	Register       string       `json:"register"`
+	Currency       string       `json:"currency"`
+	Shifts         int          `json:"shifts"`
+	Variance       event.Amount `json:"variance"`
+	OutOfTolerance int          `json:"out_of_tolerance"`
 }
 
 // ShrinkageSection is the store's subjects that stand out from their
@@ -230,12 +241,23 @@ func (c *Closer) Close(ctx context.Context, storeID, date string) (*Report, erro
 	}
 	cr := cash.Compute(storeID, append(before, today...), target, policy, day.From, day.To)
 	rep.Cash = CashSection{Shifts: nonNil(cr.Shifts), Unassigned: cr.Unassigned, Problems: cr.Problems, Variance: map[string]event.Amount{}}
+	rep.Cash.Registers = []RegisterVariance{}
 	for _, s := range cr.Shifts {
-		if s.Variance != nil {
-			rep.Cash.Variance[s.Currency] += *s.Variance
-			if !s.Within {
-				rep.Cash.OutOfTolerance++
-			}
+		if s.Variance == nil {
+			continue
+		}
+		rep.Cash.Variance[s.Currency] += *s.Variance
+		i := len(rep.Cash.Registers) - 1
+		if i < 0 || rep.Cash.Registers[i].Register != s.Register || rep.Cash.Registers[i].Currency != s.Currency {
+			rep.Cash.Registers = append(rep.Cash.Registers, RegisterVariance{Register: s.Register, Currency: s.Currency})
+			i++
+		}
+		r := &rep.Cash.Registers[i]
+		r.Shifts++
+		r.Variance += *s.Variance
+		if !s.Within {
+			rep.Cash.OutOfTolerance++
+			r.OutOfTolerance++
 		}
 	}
 	if in := rec.inbox; in != nil {

@@ -109,7 +109,8 @@ func TestCloseByHand(t *testing.T) {
 		t.Error("settlement results claimed available")
 	}
 	if len(rep.Cash.Shifts) != 1 || rep.Cash.Shifts[0].Expected != 10900 || *rep.Cash.Shifts[0].Variance != -50 ||
-		rep.Cash.Variance["EUR"] != -50 || rep.Cash.OutOfTolerance != 1 {
+		rep.Cash.Variance["EUR"] != -50 || rep.Cash.OutOfTolerance != 1 ||
+		len(rep.Cash.Registers) != 1 || rep.Cash.Registers[0] != (closing.RegisterVariance{Register: "r1", Currency: "EUR", Shifts: 1, Variance: -50, OutOfTolerance: 1}) {
 		t.Errorf("cash = %+v", rep.Cash)
 	}
 	if !rep.Exceptions.Available || rep.Exceptions.Open != 1 || len(rep.Exceptions.Raised) != 1 || rep.Exceptions.Raised[0] != "cash_variance:s1:r1:DC" {
