@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/base64"
+	"strings"
 
 	"github.com/tillsync/tillsync/internal/destination"
 )
@@ -11,3 +12,5 @@ func destinationStats(ceiling int) destination.GovernorStats {
 }
 
 func base64URL(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
