@@ -20,7 +20,7 @@ func BenchmarkDayRead(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer st.Close()
+	defer func() { _ = st.Close() }()
 	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	n := 0
 	for d := range 10 {
