@@ -3,6 +3,7 @@ package rebalance
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -42,7 +43,7 @@ func hubWithSales(t *testing.T) (*store.Store, time.Time) {
 }
 
 func idf(loc string, d, i int) string {
-	return loc + "-" + time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, d).Format("0102") + "-" + string(rune('a'+i))
+	return fmt.Sprintf("%s-%02d-%d", loc, d, i)
 }
 
 func TestPlanStoreFromLogAndLedger(t *testing.T) {

@@ -317,10 +317,14 @@ func (p *planner) planSKU(in *SKUInput, asOf time.Time, dst []Proposal) ([]Propo
 		w.dstA = lead
 		w.dstW = p.set.ReviewDays
 		w.dstMean = window(s.Daily, lead, lead+p.set.ReviewDays)
+		// Stock when a transfer would arrive: what is on the shelf less
+		// what sells meanwhile (unmet demand is lost, not back-ordered),
+		// plus what is already on its way.
 		sold := math.Round(window(s.Daily, 0, lead))
-		w.arr = w.eff
-		if w.eff > 0 {
-			w.arr = w.eff - int64(math.Min(sold, float64(w.eff)))
+		shelf := s.OnHand - s.Reserved - s.MinDisplay
+		w.arr = shelf + s.InTransit
+		if shelf > 0 {
+			w.arr -= int64(math.Min(sold, float64(shelf)))
 		}
 		if len(net.near[s.Loc]) == 0 {
 			continue
