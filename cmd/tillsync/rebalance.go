@@ -7,16 +7,21 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
+	"github.com/tillsync/tillsync/internal/config"
 	"github.com/tillsync/tillsync/internal/event"
+	"github.com/tillsync/tillsync/internal/inbox"
 	"github.com/tillsync/tillsync/internal/rebalance"
+	"github.com/tillsync/tillsync/internal/store"
 )
 
 const rebalanceUsage = `Usage:
-  tillsync rebalance plan --config hub.yaml [--rebalance rebalance.yaml] [--json]
+  tillsync rebalance plan --config hub.yaml [--rebalance rebalance.yaml] [--json] [--submit]
   tillsync rebalance plan --input positions.json [--json]
+  tillsync rebalance approve --config hub.yaml EXCEPTION-ID [--note TEXT]
 
 plan forecasts demand per SKU and location from the hub's event log, reads
 positions (on hand, reserved, in transit) from its ledger, and prints the
@@ -26,9 +31,20 @@ and the transfer's cost. Lanes (lead time and cost per unit between
 locations), margins, pack sizes and display minimums come from the
 rebalance file; --input reads positions and sales history from a JSON file
 instead of a hub (see docs/rebalance.md).
+
+With --submit each proposal goes to the hub's exceptions inbox (kind
+transfer_proposal; the same proposal twice is one exception) and those
+within the auto_approve limits are approved at once. approve carries one
+out: the TransferOut is appended to the hub's log (stock leaves the source
+and is in transit at the destination, not available to promise) and the ERP
+destinations post it as a transfer order. Reject with
+'tillsync inbox act ID resolve --note REASON'.
 `
 
 func runRebalance(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "approve" {
+		return runRebalanceApprove(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "plan" {
 		fmt.Fprint(stderr, rebalanceUsage)
 		return exitCode(2)
@@ -44,11 +60,12 @@ func runRebalance(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	input := fs.String("input", "", "read positions and sales history from this JSON file instead of a hub")
 	asJSON := fs.Bool("json", false, "print the proposals as JSON")
 	asOfFlag := fs.String("as-of", "", "plan as of this RFC 3339 time (default: now)")
+	submit := fs.Bool("submit", false, "raise the proposals in the hub's inbox and auto-approve those within the rules")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 || (*hubPath == "") == (*input == "") {
-		fmt.Fprintln(stderr, "tillsync rebalance plan: give either --config hub.yaml or --input FILE")
+	if fs.NArg() > 0 || (*hubPath == "") == (*input == "") || *submit && *hubPath == "" {
+		fmt.Fprintln(stderr, "tillsync rebalance plan: give either --config hub.yaml or --input FILE (--submit needs --config)")
 		return exitCode(2)
 	}
 	asOf := time.Now().UTC()
@@ -77,12 +94,28 @@ func runRebalance(ctx context.Context, args []string, stdout, stderr io.Writer) 
 				return err
 			}
 		}
-		_, st, oerr := openHubStore(ctx, *hubPath)
+		hcfg, st, oerr := openHubStore(ctx, *hubPath)
 		if oerr != nil {
 			return oerr
 		}
 		defer func() { _ = st.Close() }()
-		res, err = rebalance.PlanStore(ctx, st, cfg, asOf)
+		if res, err = rebalance.PlanStore(ctx, st, cfg, asOf); err != nil {
+			return err
+		}
+		if *submit {
+			in, _ := rebalanceInbox(hcfg, st)
+			subs, serr := rebalance.Submit(ctx, in, cfg.AutoApprove, res.Proposals)
+			if serr != nil {
+				return serr
+			}
+			auto := 0
+			for _, s := range subs {
+				if s.AutoApproved {
+					auto++
+				}
+			}
+			fmt.Fprintf(stderr, "submitted %d proposals to the inbox, %d auto-approved\n", len(subs), auto)
+		}
 	}
 	if err != nil {
 		return err
@@ -105,6 +138,57 @@ func runRebalance(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			p.ExpectedLostSalesAvoided, p.ID)
 	}
 	return tw.Flush()
+}
+
+// rebalanceInbox is the hub's inbox with the approval action registered.
+func rebalanceInbox(cfg *config.Hub, st *store.Store) (*inbox.Inbox, *rebalance.Approver) {
+	zones := rebalance.Zones{}
+	for _, s := range cfg.Stores {
+		zones[s.ID] = s.Zone
+	}
+	in := inbox.Standard(st, inbox.Options{Zones: zones})
+	ap := &rebalance.Approver{Emit: rebalance.StoreEmitter(st, nil), Zones: zones}
+	_ = ap.Register(in) // a fresh inbox: the name is free
+	return in, ap
+}
+
+// runRebalanceApprove: tillsync rebalance approve --config hub.yaml ID [--note TEXT]
+func runRebalanceApprove(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("rebalance approve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	hubPath := fs.String("config", "", "the hub's YAML config")
+	note := fs.String("note", "", "a note for the inbox trail")
+	var pos []string
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(pos) != 1 {
+		fmt.Fprint(stderr, rebalanceUsage)
+		return exitCode(2)
+	}
+	id, err := strconv.ParseInt(pos[0], 10, 64)
+	if err != nil || id <= 0 {
+		return fmt.Errorf("rebalance approve: exception ID must be a positive integer, not %q", pos[0])
+	}
+	hcfg, st, err := openHubStore(ctx, *hubPath)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = st.Close() }()
+	in, _ := rebalanceInbox(hcfg, st)
+	x, err := in.Act(ctx, id, inbox.Action{Name: rebalance.ActApprove, Actor: cliActor(), Note: *note, Suggestion: "approve"})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "exception %d %s: %s\n", x.ID, x.State, x.Title)
+	return nil
 }
 
 const benchRebalanceUsage = `Usage:
