@@ -70,9 +70,15 @@ type curve struct {
 	d    Dist
 	tail []float64 // P(D > t)
 	loss []float64 // L(t) for t = 0 … len(tail)
+	buf  []float64 // backing of tail and loss, kept across resets
 }
 
 func newCurve(d Dist) *curve { return &curve{d: d} }
+
+// reset makes the curve that of d, keeping its memory.
+func (c *curve) reset(d Dist) {
+	c.d, c.tail, c.loss = d, nil, nil
+}
 
 func (c *curve) grow(n int) {
 	if n <= len(c.tail) {
@@ -91,7 +97,10 @@ func (c *curve) grow(n int) {
 	if n <= len(c.tail) {
 		return
 	}
-	buf := make([]float64, 2*n+1)
+	if cap(c.buf) < 2*n+1 {
+		c.buf = make([]float64, 2*n+1)
+	}
+	buf := c.buf[:2*n+1]
 	c.tail, c.loss = buf[:n:n], buf[n:]
 	c.d.fillTail(c.tail)
 	c.loss[0] = c.d.Mean

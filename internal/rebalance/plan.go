@@ -261,6 +261,7 @@ type siteWork struct {
 	giveable    int64 // packs that may leave
 	srcCurve    *curve
 	dstCurve    *curve
+	src, dst    curve // the curves' memory, reused across SKUs
 	srcH, dstA  float64
 	dstW        float64
 	srcMean     float64
@@ -285,7 +286,10 @@ func (p *planner) planSKU(in *SKUInput, asOf time.Time, dst []Proposal) ([]Propo
 		p.ws = make([]siteWork, len(in.Sites))
 	}
 	ws := p.ws[:len(in.Sites)]
-	clear(ws)
+	for i := range ws {
+		src, dst := ws[i].src, ws[i].dst
+		ws[i] = siteWork{src: src, dst: dst}
+	}
 	if len(p.stamp) != len(net.Locations) {
 		p.stamp = make([]int32, len(net.Locations))
 		p.donorAt = make([]int32, len(net.Locations))
@@ -334,7 +338,8 @@ func (p *planner) planSKU(in *SKUInput, asOf time.Time, dst []Proposal) ([]Propo
 		if float64(w.arr) > w.dstMean+5*sd+2 {
 			continue
 		}
-		w.dstCurve = newCurve(Dist{Mean: w.dstMean, Phi: s.Phi})
+		w.dst.reset(Dist{Mean: w.dstMean, Phi: s.Phi})
+		w.dstCurve = &w.dst
 		gain1 := margin * (w.dstCurve.Loss(w.arr) - w.dstCurve.Loss(w.arr+pack))
 		cheapest := float64(net.lanes[net.near[s.Loc][0]][s.Loc].CostPerUnit * pack)
 		if gain1 > cheapest+eps {
@@ -352,7 +357,8 @@ func (p *planner) planSKU(in *SKUInput, asOf time.Time, dst []Proposal) ([]Propo
 		if w.giveable < 1 {
 			continue
 		}
-		w.srcCurve = newCurve(Dist{Mean: w.srcMean, Phi: w.site.Phi})
+		w.src.reset(Dist{Mean: w.srcMean, Phi: w.site.Phi})
+		w.srcCurve = &w.src
 		out1 := 0.0 // far above any likely demand: giving a pack costs nothing
 		if sd := math.Sqrt(w.srcMean * math.Max(w.site.Phi, 1)); float64(w.eff-pack) <= w.srcMean+5*sd+2 {
 			out1 = margin * (w.srcCurve.Loss(w.eff-pack) - w.srcCurve.Loss(w.eff))
