@@ -146,7 +146,7 @@ func (e *Engine) matchDeposits() {
 			byAmount = map[amountKey][]*batch{}
 			for _, b := range e.batches {
 				if b.deposit == none && (b.payout == none || e.lines[b.payout].Type != l.Type) {
-					k := amountKey{b.cur, e.batchAmount(b), 0}
+					k := amountKey{b.cur, e.batchAmount(b)}
 					byAmount[k] = append(byAmount[k], b)
 				}
 			}
@@ -212,7 +212,7 @@ func (e *Engine) depositByAmount(j int32, byAmount map[amountKey][]*batch) bool 
 	var found *batch
 	n := 0
 	for a := abs(l.Net) - e.cfg.Tolerance; a <= abs(l.Net)+e.cfg.Tolerance; a++ {
-		for _, b := range byAmount[amountKey{l.Currency, a, 0}] {
+		for _, b := range byAmount[amountKey{l.Currency, a}] {
 			if b.deposit == none && dd >= b.last && int(dd-b.last) <= e.cfg.DepositWindowDays {
 				found = b
 				n++

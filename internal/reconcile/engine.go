@@ -35,18 +35,17 @@ type lstate struct {
 	flags   uint8
 }
 
-// cardKey finds tenders by card: currency, last four, UTC day.
+// cardKey finds open items by card: currency and last four (the date
+// window is checked on each candidate).
 type cardKey struct {
 	cur   string
 	last4 string
-	day   int32
 }
 
-// amountKey finds tenders by amount: currency, total, UTC day.
+// amountKey finds open items by currency and amount.
 type amountKey struct {
 	cur    string
 	amount event.Amount
-	day    int32
 }
 
 // Engine matches tenders with settlement lines and deposits. Feed it with
@@ -84,6 +83,9 @@ type Engine struct {
 	batches   map[string]*batch
 	lastBatch *batch   // lines of one batch mostly come together
 	dirty     []*batch // batches that changed in this run
+	// altIndexed counts entries put in the card and amount indexes since
+	// they were last rebuilt.
+	altIndexed int
 	matches   []match
 	groups    []group
 	touched   []string // references with candidates on both sides but no pair
@@ -209,6 +211,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.doneT, e.doneL = nt, nl
 	e.prune()
 	e.compact()
+	e.compactAlt()
 	return e.resolve(ctx)
 }
 
@@ -492,16 +495,16 @@ func (e *Engine) indexTender(i int32) {
 		return
 	}
 	st.flags |= flagIndexed
-	d := day(t.At)
+	e.altIndexed++
 	if t.Last4 != "" {
-		k := cardKey{t.Currency, t.Last4, d}
+		k := cardKey{t.Currency, t.Last4}
 		if h, ok := e.tByCard[k]; ok {
 			st.nextAlt = h
 		}
 		e.tByCard[k] = i
 		return
 	}
-	k := amountKey{t.Currency, t.Total(), d}
+	k := amountKey{t.Currency, t.Total()}
 	if h, ok := e.tByAmt[k]; ok {
 		st.nextAlt = h
 	}
@@ -530,15 +533,25 @@ func (e *Engine) altLine(j int32) {
 	e.openL = append(e.openL, j)
 }
 
+// indexLine puts open line j in the reference and the card or amount
+// indexes, once.
 func (e *Engine) indexLine(j int32) {
-	l := &e.lines[j]
 	st := &e.ls[j]
 	if st.flags&flagIndexed != 0 {
 		return
 	}
 	st.flags |= flagIndexed
-	// A line is chained under its first reference; under the others it
-	// heads the chain only when none is there (walkers check the reference).
+	e.refIndexLine(j)
+	e.altIndexLine(j)
+}
+
+// refIndexLine puts line j in the reference index. A line is chained under
+// its first reference; under the others it heads the chain only when none
+// is there (walkers check the reference). Chains point at lower indexes
+// only, so they cannot loop.
+func (e *Engine) refIndexLine(j int32) {
+	l := &e.lines[j]
+	st := &e.ls[j]
 	var buf [5]string
 	for n, ref := range lineRefs(&buf, l) {
 		h, ok := e.lByRef[ref]
@@ -550,16 +563,22 @@ func (e *Engine) indexLine(j int32) {
 			e.lByRef[ref] = j
 		}
 	}
-	d := day(l.Date)
+}
+
+// altIndexLine puts line j in the card or amount index.
+func (e *Engine) altIndexLine(j int32) {
+	l := &e.lines[j]
+	st := &e.ls[j]
+	e.altIndexed++
 	if l.Refs.CardLastFour != "" {
-		k := cardKey{l.Currency, l.Refs.CardLastFour, d}
+		k := cardKey{l.Currency, l.Refs.CardLastFour}
 		if h, ok := e.lByCard[k]; ok {
 			st.nextAlt = h
 		}
 		e.lByCard[k] = j
 		return
 	}
-	k := amountKey{l.Currency, l.Gross, d}
+	k := amountKey{l.Currency, l.Gross}
 	if h, ok := e.lByAmt[k]; ok {
 		st.nextAlt = h
 	}
@@ -599,17 +618,15 @@ func (e *Engine) findTender(l *Line) int32 {
 			ties++
 		}
 	}
-	for d := ld - int32(e.cfg.WindowDays); d <= ld+1; d++ { //nolint:gosec // G115: small window
-		if l.Refs.CardLastFour != "" {
-			if i, ok := e.tByCard[cardKey{l.Currency, l.Refs.CardLastFour, d}]; ok {
-				for ; i != none; i = e.ts[i].nextAlt {
-					consider(i, true)
-				}
+	if l.Refs.CardLastFour != "" {
+		if i, ok := e.tByCard[cardKey{l.Currency, l.Refs.CardLastFour}]; ok {
+			for ; i != none; i = e.ts[i].nextAlt {
+				consider(i, true)
 			}
-			continue
 		}
+	} else {
 		for a := l.Gross - e.cfg.Tolerance; a <= l.Gross+e.cfg.Tolerance; a++ {
-			if i, ok := e.tByAmt[amountKey{l.Currency, a, d}]; ok {
+			if i, ok := e.tByAmt[amountKey{l.Currency, a}]; ok {
 				for ; i != none; i = e.ts[i].nextAlt {
 					consider(i, false)
 				}
@@ -653,19 +670,17 @@ func (e *Engine) findLine(t *Tender) int32 {
 			ties++
 		}
 	}
-	for d := td - 1; d <= td+int32(e.cfg.WindowDays); d++ { //nolint:gosec // G115: small window
-		if t.Last4 != "" {
-			if j, ok := e.lByCard[cardKey{t.Currency, t.Last4, d}]; ok {
-				for ; j != none; j = e.ls[j].nextAlt {
-					consider(j, true)
-				}
+	if t.Last4 != "" {
+		if j, ok := e.lByCard[cardKey{t.Currency, t.Last4}]; ok {
+			for ; j != none; j = e.ls[j].nextAlt {
+				consider(j, true)
 			}
 		}
-		for a := t.Total() - e.cfg.Tolerance; a <= t.Total()+e.cfg.Tolerance; a++ {
-			if j, ok := e.lByAmt[amountKey{t.Currency, a, d}]; ok {
-				for ; j != none; j = e.ls[j].nextAlt {
-					consider(j, false)
-				}
+	}
+	for a := t.Total() - e.cfg.Tolerance; a <= t.Total()+e.cfg.Tolerance; a++ {
+		if j, ok := e.lByAmt[amountKey{t.Currency, a}]; ok {
+			for ; j != none; j = e.ls[j].nextAlt {
+				consider(j, false)
 			}
 		}
 	}
@@ -721,6 +736,28 @@ func (e *Engine) compact() {
 		}
 		e.tByRef = m
 		e.stats.Compactions++
+	}
+}
+
+// compactAlt rebuilds the card and amount indexes from the open items
+// once matched ones outnumber them.
+func (e *Engine) compactAlt() {
+	if e.altIndexed < 4096 || e.altIndexed < 4*(len(e.openT)+len(e.openL)) {
+		return
+	}
+	e.tByCard, e.tByAmt = map[cardKey]int32{}, map[amountKey]int32{}
+	e.lByCard, e.lByAmt = map[cardKey]int32{}, map[amountKey]int32{}
+	e.altIndexed = 0
+	for _, i := range e.openT {
+		e.ts[i].flags &^= flagIndexed
+		e.ts[i].nextAlt = none
+		e.indexTender(i)
+	}
+	e.lByRef = map[string]int32{}
+	for _, j := range e.openL {
+		e.ls[j].nextAlt, e.ls[j].nextRef = none, none
+		e.refIndexLine(j)
+		e.altIndexLine(j)
 	}
 }
 

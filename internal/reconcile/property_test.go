@@ -64,3 +64,39 @@ func TestAnyFeedOrderMatchesEachOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexesRebuiltKeepOpenItems makes the card index outgrow its open
+// items so that it is rebuilt, and checks what was open still matches.
+func TestIndexesRebuiltKeepOpenItems(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const n = 6000
+	var ts []Tender
+	var ls, late []Line
+	for k := range n {
+		td := tender(fmt.Sprintf("sale-%d", k), event.Amount(100+k), "")
+		td.Last4, td.AuthCode = fmt.Sprintf("%04d", k%10000), ""
+		ts = append(ts, td)
+		l := line(k+2, td.Total(), 0, "")
+		l.Refs.CardLastFour = td.Last4
+		if k%1000 == 0 {
+			late = append(late, l)
+			continue
+		}
+		ls = append(ls, l)
+	}
+	// An open line with a reference no tender has yet.
+	early := line(n+10, 777, 0, "ch_early")
+	b.e.AddTenders(ts...)
+	b.e.AddLines(append(ls, early)...)
+	b.run(t)
+	if b.e.altIndexed >= 4096 {
+		t.Fatalf("card index not rebuilt: %d entries", b.e.altIndexed)
+	}
+	b.e.AddLines(late...)
+	b.e.AddTenders(tender("sale-early", 777, "ch_early"))
+	b.run(t)
+	if s := b.e.Summary(); s.OpenTenders != 0 || s.OpenLines != 0 || s.MatchedTenders != n+1 {
+		t.Fatalf("after the rebuild: %+v", s)
+	}
+}

@@ -32,6 +32,9 @@ func BenchmarkMatch(b *testing.B) {
 		b.Skip("RECBENCH_DIR")
 	}
 	d := Data{Tenders: 200_000, Lines: 200_000, Stores: 10, Days: 30, MissingRefPct: 2, Seed: 6}
+	if os.Getenv("RECBENCH_FULL") != "" {
+		d = DefaultOptions().Data
+	}
 	f, err := Generate(dir, d)
 	if err != nil {
 		b.Fatal(err)
