@@ -86,11 +86,11 @@ type Engine struct {
 	// altIndexed counts entries put in the card and amount indexes since
 	// they were last rebuilt.
 	altIndexed int
-	matches   []match
-	groups    []group
-	touched   []string // references with candidates on both sides but no pair
-	toResolve []resolution
-	stats     Stats
+	matches    []match
+	groups     []group
+	touched    []string // references with candidates on both sides but no pair
+	toResolve  []resolution
+	stats      Stats
 }
 
 // NewEngine returns an empty engine. exc may be nil (nothing is raised).

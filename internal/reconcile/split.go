@@ -127,7 +127,7 @@ func ParallelParse(r io.ReaderAt, size int64, parts int, newParser func() settle
 				return nil
 			})
 			for i := range sum.Problems {
-				sum.Problems[i].Place.Line += shift
+				sum.Problems[i].Line += shift
 			}
 			var se *settlement.Error
 			if errors.As(err, &se) && se.Place.Line > 1 {
