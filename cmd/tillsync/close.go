@@ -89,3 +89,54 @@ func runClose(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	return rep.WriteText(stdout)
 }
+
+// runShrinkage: tillsync shrinkage --config hub.yaml --from YYYY-MM-DD --to YYYY-MM-DD [--json] [--report-only]
+func runShrinkage(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("shrinkage", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "the hub's YAML config")
+	from := fs.String("from", "", "first local day of the period, YYYY-MM-DD")
+	to := fs.String("to", "", "last local day of the period, YYYY-MM-DD (default: from)")
+	asJSON := fs.Bool("json", false, "print every subject's scores and the anomalies as JSON")
+	reportOnly := fs.Bool("report-only", false, "score without raising exceptions")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *from == "" {
+		return errors.New("shrinkage: --from is required")
+	}
+	if *to == "" {
+		*to = *from
+	}
+	cfg, st, err := openHubStore(ctx, *path)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = st.Close() }()
+	zones := map[string]string{}
+	for _, s := range cfg.Stores {
+		zones[s.ID] = s.Zone
+	}
+	c := closing.FromConfig(cfg, st, exception.Hub{In: inbox.New(st, inbox.Options{Zones: zones})})
+	c.ReportOnly = *reportOnly
+	res, err := c.Score(ctx, *from, *to)
+	if err != nil {
+		return err
+	}
+	if !*reportOnly {
+		auditCLI(ctx, st, "score shrinkage "+res.Period, "")
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	fmt.Fprintf(stdout, "Shrinkage %s: %d subject(s) scored, %d stand out\n", res.Period, len(res.Scored), len(res.Anomalies))
+	for _, a := range res.Anomalies {
+		fmt.Fprintf(stdout, "  %s (against %d peers):\n", a.Subject, a.Peers)
+		for _, f := range a.Flagged {
+			fmt.Fprintf(stdout, "    %s %.1f%% vs peer median %.1f%% (robust z %.1f, %d events)\n", f.Metric, 100*f.Value, 100*f.PeerMedian, f.Z, f.Events)
+		}
+	}
+	return nil
+}

@@ -85,6 +85,11 @@ func TestCloseCLI(t *testing.T) {
 	if rep.Store != "s1" || rep.Cash.Variance["EUR"] != -500 || rep.Exceptions.Open != 1 || len(rep.Exceptions.Raised) != 1 {
 		t.Errorf("report = %+v", rep)
 	}
+	out.Reset()
+	if err := run(ctx, []string{"shrinkage", "--config", cfg, "--from", "2026-11-27", "--report-only"}, &out, &errb); err != nil ||
+		!strings.Contains(out.String(), "Shrinkage 2026-11-27..2026-11-27: 0 subject(s) scored, 0 stand out") {
+		t.Errorf("shrinkage: %v\n%s", err, out.String())
+	}
 	if err := run(ctx, []string{"close", "--config", cfg, "--store", "nope", "--date", "2026-11-27"}, &out, &errb); err == nil ||
 		!strings.Contains(err.Error(), `"nope"`) {
 		t.Errorf("unknown store: %v", err)

@@ -43,6 +43,8 @@ Usage:
                                                match till card tenders against settlement reports and bank deposits
   tillsync close --config hub.yaml --store S --date YYYY-MM-DD [--json]
                                                end-of-day close: sales, tenders, ERP confirmed, cash variances, exceptions
+  tillsync shrinkage --config hub.yaml --from D --to D [--json]
+                                               score cashiers, registers and stores against their peers over a period
   tillsync bench  reconcile [--json]           1M tenders against 1M settlement lines, parse and match vs a hash join
   tillsync bench  rebalance [--json]           a simulated chain: lost sales and units moved, no transfers vs min/max vs predictive
   tillsync rebalance plan (--config hub.yaml [--rebalance FILE] | --input FILE) [--json]
@@ -115,6 +117,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runReconcile(ctx, rest, stdout, stderr)
 	case "close":
 		return runClose(ctx, rest, stdout, stderr)
+	case "shrinkage":
+		return runShrinkage(ctx, rest, stdout, stderr)
 	case "settlement":
 		return runSettlement(ctx, rest, stdout, stderr)
 	case "redact":
