@@ -209,6 +209,41 @@ var migrations = []string{
 	);
 	CREATE INDEX inbox_audit_exception ON inbox_audit (exception_id, id);
 	CREATE INDEX dead_letters_parked ON dead_letters (state, last_failed_at)`,
+	// 6: SKU quarantine: events with a code neither the catalog nor a
+	// mapping resolves wait here (the original JSON and fingerprint, so a
+	// retry is a duplicate) until a rule or catalog change releases them
+	// into the log; mapping_repairs records each automatic repair with its
+	// evidence.
+	`CREATE TABLE quarantine (
+		id             TEXT PRIMARY KEY,
+		location       TEXT NOT NULL,
+		source         TEXT NOT NULL,
+		type           TEXT NOT NULL,
+		occurred_at    BIGINT NOT NULL,
+		fingerprint    TEXT NOT NULL,
+		body           TEXT NOT NULL,
+		codes          TEXT NOT NULL,
+		state          TEXT NOT NULL,
+		quarantined_at BIGINT NOT NULL,
+		released_at    BIGINT NOT NULL,
+		seq            BIGINT NOT NULL,
+		note           TEXT NOT NULL
+	);
+	CREATE INDEX quarantine_state ON quarantine (state, quarantined_at);
+	CREATE TABLE mapping_repairs (
+		event_id   TEXT NOT NULL,
+		line       INTEGER NOT NULL,
+		source     TEXT NOT NULL,
+		code       TEXT NOT NULL,
+		sku        TEXT NOT NULL,
+		confidence DOUBLE PRECISION NOT NULL,
+		evidence   TEXT NOT NULL,
+		detail     TEXT NOT NULL,
+		who        TEXT NOT NULL,
+		at         BIGINT NOT NULL,
+		PRIMARY KEY (event_id, line)
+	);
+	CREATE INDEX mapping_repairs_code ON mapping_repairs (source, code)`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
