@@ -4,12 +4,18 @@ package event
 type Line struct {
 	SKU      string `json:"sku"`
 	Quantity Qty    `json:"quantity"`
+	// Code is the code as the till scanned or keyed it, set only when the
+	// hub's SKU mapping rewrote SKU to a catalog SKU.
+	Code string `json:"code,omitempty"`
 }
 
 // SaleLine is an item sold (or returned) at a price.
 type SaleLine struct {
-	LineID      string `json:"line_id,omitempty"`
-	SKU         string `json:"sku"`
+	LineID string `json:"line_id,omitempty"`
+	SKU    string `json:"sku"`
+	// Code is the code as the till scanned or keyed it, set only when the
+	// hub's SKU mapping rewrote SKU to a catalog SKU.
+	Code        string `json:"code,omitempty"`
 	Description string `json:"description,omitempty"`
 	Quantity    Qty    `json:"quantity"`
 	// UnitPrice is the price of one unit (or one kilogram) in minor units.

@@ -217,6 +217,7 @@ func (v *validator) lines(lines []Line, sign int) {
 	for i, l := range lines {
 		v.in("lines", i, func() {
 			v.id("sku", l.SKU, 128)
+			v.optionalID("code", l.Code, 128)
 			v.qty("quantity", l.Quantity, sign)
 		})
 	}
@@ -238,6 +239,7 @@ func (v *validator) saleLines(lines []SaleLine) (total int64, ok bool) {
 	for i, l := range lines {
 		v.in("lines", i, func() {
 			v.id("sku", l.SKU, 128)
+			v.optionalID("code", l.Code, 128)
 			v.text("description", l.Description, 1000)
 			good := v.qty("quantity", l.Quantity, 1)
 			good = v.amount("unit_price", l.UnitPrice) && good
