@@ -24,6 +24,10 @@ type Outcome struct {
 	Status Status
 	Seq    int64
 	Err    *Error
+	// Quarantined, with StatusAccepted, says the event is durably held
+	// back (a line code resolves to no catalog SKU) and reaches the log
+	// once its codes are mapped; it has no Seq yet.
+	Quarantined bool
 }
 
 // Sink stores a batch of validated events durably, in one transaction, and

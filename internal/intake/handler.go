@@ -146,14 +146,19 @@ type Result struct {
 	Status Status `json:"status"`
 	Seq    int64  `json:"seq,omitempty"`
 	Error  *Error `json:"error,omitempty"`
+	// Quarantined: accepted and durably held until its SKU codes are
+	// mapped (see docs/mapping.md); it has no seq yet.
+	Quarantined bool `json:"quarantined,omitempty"`
 }
 
 // Response is the body of a 200 answer to POST /v1/events.
 type Response struct {
-	Accepted   int      `json:"accepted"`
-	Duplicates int      `json:"duplicates"`
-	Rejected   int      `json:"rejected"`
-	Results    []Result `json:"results"`
+	Accepted   int `json:"accepted"`
+	Duplicates int `json:"duplicates"`
+	Rejected   int `json:"rejected"`
+	// Quarantined counts the accepted events held for SKU mapping.
+	Quarantined int      `json:"quarantined,omitempty"`
+	Results     []Result `json:"results"`
 }
 
 // Submitter is the committer as the handler uses it.
@@ -384,13 +389,16 @@ func (h *Handler) process(ctx context.Context, p Principal, raws []json.RawMessa
 		}
 		for j, o := range outs {
 			res := &resp.Results[index[j]]
-			res.Status, res.Seq, res.Error = o.Status, o.Seq, o.Err
+			res.Status, res.Seq, res.Error, res.Quarantined = o.Status, o.Seq, o.Err, o.Quarantined
 		}
 	}
 	for _, r := range resp.Results {
 		switch r.Status {
 		case StatusAccepted:
 			resp.Accepted++
+			if r.Quarantined {
+				resp.Quarantined++
+			}
 		case StatusDuplicate:
 			resp.Duplicates++
 		default:
