@@ -286,7 +286,10 @@ func readTenderCSV(br *bufio.Reader, file string, emit func(Tender) error) error
 // ReadSettlement parses a settlement file with p and calls add for each
 // line (a batch booking gives its children and itself).
 func ReadSettlement(p settlement.Parser, r io.Reader, add func(Line) error) (settlement.Summary, error) {
-	var batch string // lines of one payout come together: share its ID
+	// Lines of one payout come together, and most share a currency: share
+	// those strings, so a large file holds each once (and comparing them
+	// while matching does not read memory).
+	var batch, cur string
 	return p.Parse(r, func(tx settlement.Transaction) error {
 		if len(tx.Children) == 0 {
 			l := LineFromTransaction(&tx)
@@ -294,6 +297,11 @@ func ReadSettlement(p settlement.Parser, r io.Reader, add func(Line) error) (set
 				l.Refs.Batch = batch
 			} else {
 				batch = l.Refs.Batch
+			}
+			if l.Currency == cur {
+				l.Currency = cur
+			} else {
+				cur = l.Currency
 			}
 			return add(l)
 		}
