@@ -469,8 +469,15 @@ func (pr *predictor) plan(ctx context.Context, c *chain, st *simState, day int, 
 				promo := h < len(c.promo[k][s]) && c.promo[k][s][h]
 				daily[d] = m.Predict(c.weekday(day+1+d), promo)
 			}
+			// The next supplier delivery is on the schedule: it arrives
+			// the morning of the store's delivery weekday.
+			next := day + 1
+			for next%7 != c.deliverD[s] {
+				next++
+			}
+			exp := []Receipt{{Day: float64(next - day - 1), Qty: c.delivery[k][s]}}
 			in.Sites = append(in.Sites, Site{Loc: s, OnHand: st.onHand[k][s], InTransit: st.inTrans[k][s],
-				MinDisplay: c.display[k], Daily: daily, Phi: m.Phi})
+				MinDisplay: c.display[k], Daily: daily, Phi: m.Phi, Expected: exp})
 		}
 		return nil
 	})

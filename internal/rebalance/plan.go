@@ -142,7 +142,7 @@ type Settings struct {
 }
 
 // DefaultSettings plan daily-reviewed stores.
-var DefaultSettings = Settings{ReviewDays: 2.5, SourceDays: 8, Currency: "EUR", ExactUpTo: 64, Nearest: 8}
+var DefaultSettings = Settings{ReviewDays: 3, SourceDays: 8, Currency: "EUR", ExactUpTo: 64, Nearest: 8}
 
 // Site is one SKU's position and forecast at one location, in whole units.
 type Site struct {
@@ -150,11 +150,32 @@ type Site struct {
 	OnHand, Reserved int64
 	InTransit        int64
 	MinDisplay       int64
+	// Expected are scheduled receipts (supplier deliveries, purchase
+	// orders): Qty arriving in Day days. A receipt due before the
+	// decision's horizon ends counts as stock, like in-transit, but can
+	// not be given away.
+	Expected []Receipt
 	// Daily is the expected demand of each coming day (day 0 starts now);
 	// windows past its end repeat its last seven days.
 	Daily []float64
 	// Phi is the forecast's variance-to-mean ratio.
 	Phi float64
+}
+
+// Receipt is stock expected at a location.
+type Receipt struct {
+	Day float64
+	Qty int64
+}
+
+func expectedBy(rs []Receipt, day float64) int64 {
+	var n int64
+	for _, r := range rs {
+		if r.Day <= day {
+			n += r.Qty
+		}
+	}
+	return n
 }
 
 // SKUInput is one SKU across the chain.
@@ -317,6 +338,12 @@ func (p *planner) planSKU(in *SKUInput, asOf time.Time, dst []Proposal) ([]Propo
 			lead = 0
 		}
 		w.srcH = math.Max(p.set.ReviewDays+lead, p.set.SourceDays)
+		// A source restocked sooner needs to cover only until then.
+		for _, r := range s.Expected {
+			if h := r.Day + 1; r.Qty > 0 && h < w.srcH {
+				w.srcH = math.Max(h, p.set.ReviewDays)
+			}
+		}
 		w.srcMean = window(s.Daily, 0, w.srcH)
 		w.dstA = lead
 		w.dstW = p.set.ReviewDays
@@ -326,7 +353,7 @@ func (p *planner) planSKU(in *SKUInput, asOf time.Time, dst []Proposal) ([]Propo
 		// plus what is already on its way.
 		sold := math.Round(window(s.Daily, 0, lead))
 		shelf := s.OnHand - s.Reserved - s.MinDisplay
-		w.arr = shelf + s.InTransit
+		w.arr = shelf + s.InTransit + expectedBy(s.Expected, lead)
 		if shelf > 0 {
 			w.arr -= int64(math.Min(sold, float64(shelf)))
 		}

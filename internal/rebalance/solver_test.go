@@ -236,3 +236,37 @@ func TestSolveGreedyNearExact(t *testing.T) {
 		t.Errorf("greedy saves %.2f of the exact %.2f", -greedy, -exact)
 	}
 }
+
+func TestPlanCountsScheduledReceipts(t *testing.T) {
+	t.Parallel()
+	net := chain3(t)
+	asOf := time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)
+	short := SKUInput{SKU: "S", PackSize: 1, Margin: 800, Sites: []Site{
+		{Loc: 0, OnHand: 40, Daily: flat(2, 14), Phi: 1.2},
+		{Loc: 1, OnHand: 2, Daily: flat(4, 14), Phi: 1.2},
+	}}
+	props, _, err := Plan(context.Background(), net, DefaultSettings, asOf, []SKUInput{short})
+	if err != nil || len(props) != 1 {
+		t.Fatalf("without a delivery: %+v, %v", props, err)
+	}
+	// A supplier delivery lands at B before a transfer could: nothing to do.
+	short.Sites[1].Expected = []Receipt{{Day: 0.5, Qty: 30}}
+	if props, _, _ := Plan(context.Background(), net, DefaultSettings, asOf, []SKUInput{short}); len(props) != 0 {
+		t.Errorf("with 30 due in half a day: %+v", props)
+	}
+	// A source restocked tomorrow gives more than one that is not.
+	short.Sites[1].Expected = nil
+	short.Sites[0].OnHand = 14
+	before, _, _ := Plan(context.Background(), net, DefaultSettings, asOf, []SKUInput{short})
+	short.Sites[0].Expected = []Receipt{{Day: 1, Qty: 20}}
+	after, _, _ := Plan(context.Background(), net, DefaultSettings, asOf, []SKUInput{short})
+	if qty := func(ps []Proposal) event.Qty {
+		var q event.Qty
+		for _, p := range ps {
+			q += p.Quantity
+		}
+		return q
+	}; qty(after) <= qty(before) {
+		t.Errorf("source restocked tomorrow gives %s, otherwise %s", qty(after), qty(before))
+	}
+}
