@@ -141,7 +141,8 @@ func chain3(t *testing.T) *Network {
 	return n
 }
 
-func flat(rate float64, days int) []float64 {
+func flat(rate float64) []float64 {
+	const days = 14
 	d := make([]float64, days)
 	for i := range d {
 		d[i] = rate
@@ -154,9 +155,9 @@ func TestPlanMovesFromExcessToRisk(t *testing.T) {
 	net := chain3(t)
 	asOf := time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)
 	in := SKUInput{SKU: "SKU-1", PackSize: 2, Margin: 800, Sites: []Site{
-		{Loc: 0, OnHand: 60, MinDisplay: 4, Daily: flat(2, 14), Phi: 1.5},               // excess
-		{Loc: 1, OnHand: 1, InTransit: 0, MinDisplay: 2, Daily: flat(5, 14), Phi: 1.5},  // at risk
-		{Loc: 2, OnHand: 30, Reserved: 18, MinDisplay: 4, Daily: flat(1, 14), Phi: 1.5}, // nothing to give
+		{Loc: 0, OnHand: 60, MinDisplay: 4, Daily: flat(2), Phi: 1.5},               // excess
+		{Loc: 1, OnHand: 1, InTransit: 0, MinDisplay: 2, Daily: flat(5), Phi: 1.5},  // at risk
+		{Loc: 2, OnHand: 30, Reserved: 18, MinDisplay: 4, Daily: flat(1), Phi: 1.5}, // nothing to give
 	}}
 	props, st, err := Plan(context.Background(), net, DefaultSettings, asOf, []SKUInput{in})
 	if err != nil {
@@ -242,8 +243,8 @@ func TestPlanCountsScheduledReceipts(t *testing.T) {
 	net := chain3(t)
 	asOf := time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)
 	short := SKUInput{SKU: "S", PackSize: 1, Margin: 800, Sites: []Site{
-		{Loc: 0, OnHand: 40, Daily: flat(2, 14), Phi: 1.2},
-		{Loc: 1, OnHand: 2, Daily: flat(4, 14), Phi: 1.2},
+		{Loc: 0, OnHand: 40, Daily: flat(2), Phi: 1.2},
+		{Loc: 1, OnHand: 2, Daily: flat(4), Phi: 1.2},
 	}}
 	props, _, err := Plan(context.Background(), net, DefaultSettings, asOf, []SKUInput{short})
 	if err != nil || len(props) != 1 {
