@@ -240,10 +240,12 @@ func (a *Auditor) confirmations(ctx context.Context, dest Destination, docs []Do
 			return nil, err
 		}
 		for _, dl := range dls {
+			// A detail document's external ID is its event's ID; only a
+			// summary carries others.
 			var doc struct {
 				EventIDs []string `json:"event_ids"`
 			}
-			if json.Unmarshal([]byte(dl.Document), &doc) != nil || len(doc.EventIDs) == 0 {
+			if dl.Kind != string(erp.Summary) || json.Unmarshal([]byte(dl.Document), &doc) != nil || len(doc.EventIDs) == 0 {
 				doc.EventIDs = []string{dl.ExternalID}
 			}
 			for _, id := range doc.EventIDs {
