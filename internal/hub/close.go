@@ -15,8 +15,9 @@ const closeCheck = time.Minute
 
 // runClose closes each store's local day by itself once the store's
 // clock passes close.after_hour: the completeness audit re-delivers what
-// the ERPs never confirmed, and the drawers' variances and shrinkage
-// anomalies go to the inbox. A restart closes the day again, which
+// the ERPs never confirmed (and audits the day before again, for stores
+// that synced late), and the drawers' variances and shrinkage anomalies
+// go to the inbox. A restart closes the day again, which
 // changes nothing that was already right (exceptions are deduplicated by
 // key). `tillsync close` gives the full report of any day.
 func (h *Hub) runClose(ctx context.Context) {
@@ -66,5 +67,21 @@ func (h *Hub) closeDue(ctx context.Context, c *closing.Closer, closed map[string
 		h.log.Info("store day closed", "store", s.ID, "date", date, "erp_missing", missing,
 			"drawers_out_of_tolerance", rep.Cash.OutOfTolerance, "shrinkage_anomalies", len(rep.Shrinkage.Anomalies),
 			"open_exceptions", rep.Exceptions.Open, "raised", len(rep.Exceptions.Raised))
+		// The day before again: a store that was offline at its close
+		// synced since.
+		prev := now.AddDate(0, 0, -1).Format("2006-01-02")
+		res, err := c.Audit(ctx, s.ID, prev)
+		if err != nil {
+			if ctx.Err() == nil {
+				h.log.Warn("completeness audit of the day before failed", "store", s.ID, "date", prev, "err", err)
+			}
+			continue
+		}
+		for _, r := range res {
+			if r.Redelivered > 0 || !r.Complete() {
+				h.log.Info("day before re-audited", "store", s.ID, "date", prev, "destination", r.Destination,
+					"redelivered", r.Redelivered, "still_missing", len(r.Missing))
+			}
+		}
 	}
 }

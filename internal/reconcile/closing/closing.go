@@ -480,3 +480,22 @@ func nonNil[T any](xs []T) []T {
 	}
 	return xs
 }
+
+// Audit runs only the completeness audit of a store's day: the hub runs
+// it again for the day before each close, for events of stores that came
+// back online after their day was closed.
+func (c *Closer) Audit(ctx context.Context, storeID, date string) ([]completeness.Result, error) {
+	zone, err := c.zone(storeID)
+	if err != nil {
+		return nil, err
+	}
+	day, err := completeness.LocalDay(storeID, zone, date)
+	if err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	a := &completeness.Auditor{Store: c.Store, Destinations: c.Destinations, Wait: c.Wait, ReportOnly: c.ReportOnly}
+	if !c.ReportOnly {
+		a.Inbox = c.Inbox
+	}
+	return a.Audit(ctx, day)
+}

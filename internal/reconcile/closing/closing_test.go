@@ -195,3 +195,18 @@ func TestSettlementFromFiles(t *testing.T) {
 		t.Fatalf("settlement = %+v (summary %+v), want B matched and the stray line open", s, s.Summary)
 	}
 }
+
+func TestAuditOnly(t *testing.T) {
+	t.Parallel()
+	c, inbox := setup(t)
+	res, err := c.Audit(context.Background(), "s1", "2026-11-27")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 || res[0].Expected.Count != 4 || res[0].Pending.Count != 4 || len(inbox.Open()) != 0 {
+		t.Errorf("audit = %+v, open %+v; want the 4 documents pending, nothing raised", res, inbox.Open())
+	}
+	if _, err := c.Audit(context.Background(), "s9", "2026-11-27"); err == nil {
+		t.Error("unknown store: no error")
+	}
+}
