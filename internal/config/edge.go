@@ -34,6 +34,8 @@ type Edge struct {
 	Commit Commit `yaml:"commit"`
 	Limits Limits `yaml:"limits"`
 	Log    Log    `yaml:"log"`
+	// Telemetry is OpenTelemetry tracing (off by default).
+	Telemetry Telemetry `yaml:"telemetry"`
 }
 
 // EdgeHub is where the edge sends events.
@@ -128,6 +130,7 @@ func LoadEdge(path string) (Edge, error) {
 // Validate checks the whole config and names every field at fault.
 func (c *Edge) Validate() error {
 	var p Problems
+	checkTelemetry(c.Telemetry, &p)
 	if c.Location == "" {
 		p.add("location", "is required: the store's ID as the hub knows it")
 	}

@@ -35,6 +35,8 @@ type Hub struct {
 	Commit          Commit           `yaml:"commit"`
 	Limits          Limits           `yaml:"limits"`
 	Log             Log              `yaml:"log"`
+	// Telemetry is OpenTelemetry tracing (off by default).
+	Telemetry Telemetry `yaml:"telemetry"`
 	// AdminTokenSHA256 is the hash of an admin API key (a shorthand for
 	// one api_keys entry named "admin").
 	AdminTokenSHA256 string `yaml:"admin_token_sha256"`
@@ -244,6 +246,7 @@ func LoadHub(path string) (Hub, error) {
 // Validate checks the whole config and names every field at fault.
 func (c *Hub) Validate() error {
 	var p Problems
+	checkTelemetry(c.Telemetry, &p)
 	if c.Listen == "" {
 		p.add("listen", "is empty; set an address such as :8080")
 	}

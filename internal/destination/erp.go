@@ -12,6 +12,7 @@ import (
 	"github.com/tillsync/tillsync/internal/erp"
 	"github.com/tillsync/tillsync/internal/event"
 	"github.com/tillsync/tillsync/internal/inventory"
+	"github.com/tillsync/tillsync/internal/obs"
 	"github.com/tillsync/tillsync/internal/store"
 )
 
@@ -118,6 +119,7 @@ type ERPDestination struct {
 	notify  *Notifier
 	log     *slog.Logger
 	metrics *Metrics
+	trace   *obs.Tracing
 
 	results chan result
 	checks  chan error
@@ -191,6 +193,10 @@ func NewERPDestination(cfg ERPConfig, st *store.Store, n *Notifier, m *Metrics, 
 
 // Name returns the destination's name.
 func (d *ERPDestination) Name() string { return d.cfg.Name }
+
+// SetTracing makes every delivery a span continuing its events' traces
+// (call before Run; nil: off).
+func (d *ERPDestination) SetTracing(t *obs.Tracing) { d.trace = t }
 
 func (d *ERPDestination) reset(ctx context.Context, cursor int64) error {
 	d.cursor, d.readPos = cursor, cursor
@@ -716,7 +722,9 @@ func (d *ERPDestination) send(ctx context.Context, batch []*item) {
 			return
 		}
 		cctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
+		cctx, span := d.startSpan(cctx, docs)
 		errs, callErr := d.cfg.Connector.Post(cctx, docs)
+		endSpan(span, errs, callErr)
 		cancel()
 		if callErr == nil && len(errs) != len(docs) {
 			callErr = erp.Retryable(fmt.Errorf("connector answered %d results for %d documents", len(errs), len(docs)))

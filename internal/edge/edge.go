@@ -26,6 +26,7 @@ import (
 	"github.com/tillsync/tillsync/internal/event"
 	"github.com/tillsync/tillsync/internal/intake"
 	"github.com/tillsync/tillsync/internal/inventory"
+	"github.com/tillsync/tillsync/internal/obs"
 	"github.com/tillsync/tillsync/internal/redact"
 )
 
@@ -46,6 +47,8 @@ type Edge struct {
 	reg       *prometheus.Registry
 	m         *edgeMetrics
 	handler   http.Handler
+	// trace is OpenTelemetry tracing (nil: off).
+	trace *obs.Tracing
 
 	// viewMu orders changes of the view with the local log they derive
 	// from: a rebuild reads the log and replaces the view in one step, so
@@ -123,6 +126,10 @@ func New(ctx context.Context, cfg config.Edge, log *slog.Logger, opt Options) (*
 		n, _, _ := e.out.backlog(context.Background())
 		return float64(n)
 	}))
+	if e.trace, err = obs.New(ctx, cfg.Telemetry, "tillsync-edge"); err != nil {
+		_ = out.close()
+		return nil, fmt.Errorf("edge config: %w", err)
+	}
 	if e.red, err = cfg.Redact.Redactor(); err != nil {
 		_ = out.close()
 		return nil, fmt.Errorf("edge config: %w", err)
@@ -149,11 +156,12 @@ func New(ctx context.Context, cfg config.Edge, log *slog.Logger, opt Options) (*
 	mux.Handle("/v1/events", &intake.Handler{
 		Auth: auth, Committer: e.committer, Log: e.log, Prepare: e.prepare,
 		Limits: intake.Limits{MaxBodyBytes: cfg.Limits.MaxBodyBytes, MaxEvents: cfg.Limits.MaxEvents},
+		Trace:  e.trace,
 	})
 	mux.HandleFunc("GET /v1/stock/{sku}", e.stock)
 	mux.HandleFunc("GET /v1/health", e.health)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(e.reg, promhttp.HandlerOpts{}))
-	e.handler = mux
+	e.handler = obs.Handler(e.trace, e.log, mux)
 	return e, nil
 }
 
@@ -308,9 +316,14 @@ func (e *Edge) snapshots(ctx context.Context) {
 	}
 }
 
-// Close closes the local log.
+// Close flushes traces not yet exported and closes the local log.
 func (e *Edge) Close() error {
 	e.client.CloseIdleConnections() // the hub need not wait for them
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.trace.Shutdown(ctx); err != nil {
+		e.log.Warn("flush traces", "err", err)
+	}
 	return e.out.close()
 }
 

@@ -13,8 +13,12 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/tillsync/tillsync/internal/intake"
 	"github.com/tillsync/tillsync/internal/inventory"
+	"github.com/tillsync/tillsync/internal/obs"
 )
 
 // errHub is a hub answer that is not a per-event result: retried with
@@ -146,6 +150,11 @@ func (e *Edge) send(ctx context.Context, rows []pendingRow) error {
 	raw.WriteString(`],"edge":`)
 	rep, _ := json.Marshal(intake.EdgeReport{ID: e.id, Backlog: n, OldestUnsyncedAt: oldest})
 	raw.Write(rep)
+	if e.trace.Enabled() {
+		var span trace.Span
+		ctx, span = e.traceBatch(ctx, rows, &raw)
+		defer span.End()
+	}
 	raw.WriteString(`}`)
 	// Compress what is worth compressing (a backlog batch shrinks about
 	// tenfold); a live sale or two goes as it is.
@@ -171,6 +180,7 @@ func (e *Edge) send(ctx context.Context, rows []pendingRow) error {
 		req.Header.Set("Content-Encoding", "gzip")
 	}
 	e.authorize(req)
+	e.trace.Inject(rctx, req.Header)
 	resp, err := e.client.Do(req)
 	if err != nil {
 		return err
@@ -189,7 +199,7 @@ func (e *Edge) send(ctx context.Context, rows []pendingRow) error {
 	}
 	for _, row := range rows {
 		if why, ok := rejected[row.seq]; ok {
-			e.log.Error("hub rejected an event; it stays in the local log, marked rejected", "id", eventID(row.body), "store_seq", row.seq, "reason", why)
+			e.log.ErrorContext(ctx, "hub rejected an event; it stays in the local log, marked rejected", "event_id", eventID(row.body), "store_seq", row.seq, "reason", why)
 		}
 	}
 	// Trim only after the hub's answer: what it stored is durable there.
@@ -380,4 +390,30 @@ func (e *Edge) authorize(req *http.Request) {
 	if tok := e.cfg.Hub.BearerToken(); tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
+}
+
+// traceBatch starts the span of one uplink batch and writes the batch's
+// "traceparents": each event's trace context as the edge accepted it, so
+// the hub continues every event's own trace. Only an edge with tracing on
+// sends the field (a hub older than it would refuse an unknown field).
+func (e *Edge) traceBatch(ctx context.Context, rows []pendingRow, raw *bytes.Buffer) (context.Context, trace.Span) {
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = eventID(r.body)
+	}
+	// A batch of one live sale runs on in that sale's trace; a larger one
+	// follows its first event's and links the others'.
+	ctx, span := e.trace.StartForEvents(ctx, "tillsync.edge.uplink", ids, trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithAttributes(attribute.String("tillsync.edge_id", e.id)))
+	raw.WriteString(`,"traceparents":[`)
+	for i, id := range ids {
+		if i > 0 {
+			raw.WriteByte(',')
+		}
+		sc, _ := e.trace.EventContext(id)
+		tp, _ := json.Marshal(obs.Traceparent(sc))
+		raw.Write(tp)
+	}
+	raw.WriteByte(']')
+	return ctx, span
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/tillsync/tillsync/internal/event"
 	"github.com/tillsync/tillsync/internal/intake"
 	"github.com/tillsync/tillsync/internal/inventory"
+	"github.com/tillsync/tillsync/internal/obs"
 	"github.com/tillsync/tillsync/internal/store"
 )
 
@@ -41,12 +42,13 @@ func (h *Hub) tokens() intake.Tokens {
 func (h *Hub) routes() (http.Handler, error) {
 	auth := storeAuth{tokens: h.tokens(), stores: h.stores}
 	g := h.guard
-	mux := http.NewServeMux()
+	mux := &router{ServeMux: http.NewServeMux()}
+	mux.HandleFunc("GET /v1/openapi.json", serveOpenAPI)
 	mux.Handle("/v1/events", &intake.Handler{
 		Auth: auth, Committer: h.committer, Log: h.log, Prepare: h.prepare,
 		Limits: intake.Limits{MaxBodyBytes: h.cfg.Limits.MaxBodyBytes, MaxEvents: h.cfg.Limits.MaxEvents,
 			RequestsPerSecond: h.cfg.Limits.RequestsPerSecond, Burst: h.cfg.Limits.Burst},
-		Observe: h.observeIntake,
+		Observe: h.observeIntake, Trace: h.trace,
 	})
 	mux.HandleFunc("POST /v1/edge/status", func(w http.ResponseWriter, r *http.Request) {
 		p, err := auth.Authenticate(r)
@@ -98,7 +100,8 @@ func (h *Hub) routes() (http.Handler, error) {
 	if err := h.sourceRoutes(mux); err != nil {
 		return nil, err
 	}
-	return mux, nil
+	h.patterns = mux.patterns
+	return obs.Handler(h.trace, h.log, mux), nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -21,7 +21,7 @@ type DestinationInfo struct {
 	Governor    destination.GovernorStats `json:"governor"`
 }
 
-func (h *Hub) destinationRoutes(mux *http.ServeMux) {
+func (h *Hub) destinationRoutes(mux *router) {
 	g := h.guard
 	mux.HandleFunc("GET /v1/destinations", g.Require(access.Viewer, "list destinations", false, h.listDestinations))
 	// Dead letters hold the documents meant for the ERP (sanitized, but

@@ -32,7 +32,7 @@ func (h *Hub) buildERP(dm *destination.Metrics) error {
 		// connection (a TLS handshake, against a real ERP) per slot.
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = max(a.Concurrency, 1) * 2
-		deps := erp.Deps{HTTP: &http.Client{Transport: tr}, Log: h.log, Clock: time.Now}
+		deps := erp.Deps{HTTP: &http.Client{Transport: h.trace.Transport(tr)}, Log: h.log, Clock: time.Now}
 		spec, err := connectors.Lookup(a.Kind)
 		if err != nil {
 			return fmt.Errorf("hub config: erp_accounts[%d].kind: %w", i, err)

@@ -24,6 +24,7 @@ import (
 	"github.com/tillsync/tillsync/internal/inbox"
 	"github.com/tillsync/tillsync/internal/intake"
 	"github.com/tillsync/tillsync/internal/inventory"
+	"github.com/tillsync/tillsync/internal/obs"
 	"github.com/tillsync/tillsync/internal/redact"
 	"github.com/tillsync/tillsync/internal/store"
 )
@@ -55,7 +56,11 @@ type Hub struct {
 	found     redact.Findings
 	redactOff atomic.Bool
 	handler   http.Handler
-	now       func() time.Time
+	// routes are the API's route patterns, as registered.
+	patterns []string
+	// trace is OpenTelemetry tracing (nil: off).
+	trace *obs.Tracing
+	now   func() time.Time
 	// stopping is closed when shutdown begins, ending SSE streams so the
 	// server can drain.
 	stopping chan struct{}
@@ -77,6 +82,10 @@ func New(ctx context.Context, cfg config.Hub, log *slog.Logger) (*Hub, error) {
 		stopping: make(chan struct{}),
 	}
 	h.stopOnce = sync.OnceFunc(func() { close(h.stopping) })
+	if h.trace, err = obs.New(ctx, cfg.Telemetry, "tillsync-hub"); err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("hub config: %w", err)
+	}
 	h.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	h.m = newMetrics(h.reg)
 	dm := destination.NewMetrics(h.reg)
@@ -121,6 +130,9 @@ func New(ctx context.Context, cfg config.Hub, log *slog.Logger) (*Hub, error) {
 		_ = st.Close()
 		return nil, err
 	}
+	for _, d := range h.erps {
+		d.SetTracing(h.trace)
+	}
 	saved, err := st.Stores(ctx)
 	if err != nil {
 		_ = st.Close()
@@ -147,7 +159,7 @@ func New(ctx context.Context, cfg config.Hub, log *slog.Logger) (*Hub, error) {
 			for k, n := range f.All() {
 				redacted.WithLabelValues(k.String()).Add(float64(n))
 			}
-			log.Warn("sensitive data removed at intake", "event", e.ID, "found", f.String())
+			log.Warn("sensitive data removed at intake", "event_id", e.ID, "found", f.String())
 		}
 	}
 	h.guard = newGuard(cfg, st, h.now, func(err error) { h.log.Error("audit trail write failed", "err", err) })
@@ -308,8 +320,15 @@ func (h *Hub) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// Close closes the database.
-func (h *Hub) Close() error { return h.store.Close() }
+// Close flushes traces not yet exported and closes the database.
+func (h *Hub) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := h.trace.Shutdown(ctx); err != nil {
+		h.log.Warn("flush traces", "err", err)
+	}
+	return h.store.Close()
+}
 
 // Redacted returns what the hub's first-hop redaction has removed since
 // start.

@@ -47,7 +47,7 @@ func (h *Hub) connectorStates() []inbox.ConnectorState {
 	return out
 }
 
-func (h *Hub) inboxRoutes(mux *http.ServeMux) {
+func (h *Hub) inboxRoutes(mux *router) {
 	g := h.guard
 	mux.HandleFunc("GET /v1/inbox", g.Require(access.Viewer, "list inbox", false, h.listInbox))
 	mux.HandleFunc("GET /v1/inbox/{id}", g.Require(access.Viewer, "read inbox exception", false, h.showInbox))

@@ -19,7 +19,7 @@ import (
 
 // sourceRoutes mounts the cloud POS webhook endpoints, each authenticated
 // by its vendor's signature over the raw body (not by tillsync tokens).
-func (h *Hub) sourceRoutes(mux *http.ServeMux) error {
+func (h *Hub) sourceRoutes(mux *router) error {
 	for i, s := range h.cfg.Shopify {
 		cfg := shopify.Config{Shop: s.Shop, Secrets: s.Secrets(), Locations: s.Locations, DefaultLocation: s.DefaultLocation,
 			POSSources: s.POSSources, WebChannel: s.WebChannel, Zone: s.Zone, Zones: s.Zones, Currency: s.Currency,

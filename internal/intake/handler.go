@@ -21,6 +21,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/tillsync/tillsync/internal/event"
+	"github.com/tillsync/tillsync/internal/obs"
 )
 
 // Principal is who is calling and which locations it may write: a store's
@@ -130,6 +131,10 @@ type Batch struct {
 	// Edge is the sending edge's view of its own sync, reported with every
 	// uplink batch; POS terminals leave it out.
 	Edge *EdgeReport `json:"edge,omitempty"`
+	// Traceparents are the W3C trace contexts of the events, by index
+	// ("" for none), sent by an edge with tracing on so that each event's
+	// trace goes on at the hub.
+	Traceparents []string `json:"traceparents,omitempty"`
 }
 
 // EdgeReport is an edge's sync state as it reports it to the hub.
@@ -179,6 +184,9 @@ type Handler struct {
 	Prepare func(*event.Event)
 	// Observe, if set, is told about every answered request.
 	Observe func(ctx context.Context, p Principal, edge *EdgeReport, resp *Response)
+	// Trace, if set, records a span per event and remembers each event's
+	// trace context for the steps after intake.
+	Trace *obs.Tracing
 
 	rateMu sync.Mutex
 	rates  map[string]*rate.Limiter
@@ -232,9 +240,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, status, apiErr.Code, apiErr.Message)
 		return
 	}
-	resp, err := h.process(r.Context(), p, batch.Events)
+	resp, err := h.process(r.Context(), p, batch.Events, batch.Traceparents)
 	if err != nil {
-		h.log().Warn("events not stored", "location", p.Location, "events", len(batch.Events), "err", err)
+		h.log().WarnContext(r.Context(), "events not stored", "location", p.Location, "events", len(batch.Events), "err", err)
 		switch {
 		case errors.Is(err, ErrOverloaded), errors.Is(err, ErrClosed):
 			w.Header().Set("Retry-After", "1")
@@ -249,6 +257,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.Observe != nil {
 		h.Observe(r.Context(), p, batch.Edge, resp)
 	}
+
 	writeJSON(w, http.StatusOK, resp)
 }
 
@@ -341,7 +350,7 @@ func position(raw []byte, off int64) (line, col int) {
 }
 
 // process decodes, checks and commits the events of one batch.
-func (h *Handler) process(ctx context.Context, p Principal, raws []json.RawMessage) (*Response, error) {
+func (h *Handler) process(ctx context.Context, p Principal, raws []json.RawMessage, traceparents []string) (*Response, error) {
 	now := time.Now
 	if h.Now != nil {
 		now = h.Now
@@ -383,13 +392,16 @@ func (h *Handler) process(ctx context.Context, p Principal, raws []json.RawMessa
 	if len(valid) > 0 {
 		// Wait for the commit even if the client hangs up: the events are
 		// stored either way, and what was stored is counted (Observe).
+		spans := h.traceEvents(ctx, valid, index, traceparents)
 		outs, err := h.Committer.Submit(context.WithoutCancel(ctx), valid)
 		if err != nil {
+			spans.Fail(err)
 			return nil, err
 		}
 		for j, o := range outs {
 			res := &resp.Results[index[j]]
 			res.Status, res.Seq, res.Error, res.Quarantined = o.Status, o.Seq, o.Err, o.Quarantined
+			spans.End(j, o.Seq, string(o.Status))
 		}
 	}
 	for _, r := range resp.Results {
@@ -424,4 +436,22 @@ func peekID(raw []byte) string {
 	}
 	_ = json.Unmarshal(raw, &v)
 	return v.ID
+}
+
+// traceEvents starts a span per event, in the event's own trace when its
+// edge sent one, before the commit: the destinations, woken by the commit,
+// find each event's trace context already there.
+func (h *Handler) traceEvents(ctx context.Context, valid []*event.Event, index []int, traceparents []string) *obs.EventSpans {
+	if !h.Trace.Enabled() {
+		return nil
+	}
+	ids := make([]string, len(valid))
+	tps := make([]string, len(valid))
+	for j, e := range valid {
+		ids[j] = e.ID
+		if index[j] < len(traceparents) {
+			tps[j] = traceparents[index[j]]
+		}
+	}
+	return h.Trace.StartEvents(ctx, "tillsync.intake.event", ids, tps)
 }
