@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/tillsync/tillsync/internal/config"
+	"github.com/tillsync/tillsync/internal/obs"
 	"github.com/tillsync/tillsync/internal/redact"
 )
 
@@ -162,9 +163,10 @@ func newLogger(l config.Log, w io.Writer) *slog.Logger {
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	// The redaction backstop: a card number cannot reach a log line even
-	// if some code logs one by mistake.
+	// if some code logs one by mistake. Above it, request, trace and event
+	// IDs from the context (redacted like everything else).
 	if l.Format == "text" {
-		return slog.New(redact.NewLogHandler(slog.NewTextHandler(w, opts)))
+		return slog.New(obs.NewLogHandler(redact.NewLogHandler(slog.NewTextHandler(w, opts))))
 	}
-	return slog.New(redact.NewLogHandler(slog.NewJSONHandler(w, opts)))
+	return slog.New(obs.NewLogHandler(redact.NewLogHandler(slog.NewJSONHandler(w, opts))))
 }
