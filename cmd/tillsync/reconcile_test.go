@@ -9,6 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/tillsync/tillsync/internal/event"
+	"github.com/tillsync/tillsync/internal/store"
 )
 
 const reconcileStripeHeader = "automatic_payout_id,balance_transaction_id,created_utc,available_on_utc,currency,gross,fee,net,reporting_category,source_id,card_last4\n"
@@ -76,5 +80,41 @@ func TestReconcileCLIUsage(t *testing.T) {
 	err = run(context.Background(), []string{"reconcile", "--settlement", "missing.csv", "--tenders", "nope.csv"}, &out, &errOut)
 	if err == nil || !strings.Contains(err.Error(), "nope.csv") {
 		t.Fatalf("missing tenders file: %v", err)
+	}
+}
+
+// tillsync reconcile --config: the tenders come from the hub's event log.
+func TestReconcileCLIFromHubLog(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "hub.db")
+	cfg := filepath.Join(dir, "hub.yaml")
+	yaml := "listen: \"127.0.0.1:0\"\ninsecure_plaintext: true\ndatabase: \"sqlite:" + db + "\"\n"
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(ctx, "sqlite:"+db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	sale := &event.Event{ID: "k1", Type: event.TypeSale, Location: "s1", Source: "pos", OccurredAt: at, Zone: "Europe/Berlin", ReceivedAt: at,
+		Body: &event.Sale{Currency: "EUR", Lines: []event.SaleLine{{SKU: "X", Quantity: event.Units(1), UnitPrice: 3000}},
+			Tenders: []event.Tender{{Kind: event.TenderCard, Amount: 3000, Reference: "ch_hub", Card: &event.Card{Last4: "4242"}}}}}
+	if _, err := st.Append(ctx, []*event.Event{sale}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	_ = st.Close()
+	psp := filepath.Join(dir, "psp.csv")
+	if err := os.WriteFile(psp, []byte(reconcileStripeHeader+"po_1,txn_1,2026-03-02 09:01:00,2026-03-04 00:00:00,eur,30.00,0.60,29.40,charge,ch_hub,4242\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if err := run(ctx, []string{"reconcile", "--config", cfg, "--settlement", psp, "--matches"}, &out, &errOut); err != nil {
+		t.Fatalf("%v\n%s%s", err, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "reference ch_hub and amount 30.00 EUR equal") || !strings.Contains(out.String(), "no exceptions") {
+		t.Fatalf("output:\n%s", out.String())
 	}
 }
