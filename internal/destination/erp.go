@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -535,7 +536,7 @@ func (d *ERPDestination) waits(st *store.Stored, placed map[inventory.DocRef]int
 	}
 	d.track(st.Seq)
 	d.held[thread] = append(d.held[thread], heldEvent{st: st, since: time.Now()})
-	d.log.Debug("holding until the document it settles arrives", "event", e.ID, "thread", thread)
+	d.log.Debug("holding until the document it settles arrives", "event_id", e.ID, "thread", thread)
 	return true
 }
 
@@ -578,7 +579,7 @@ func (d *ERPDestination) release(ctx context.Context, thread string) {
 func (d *ERPDestination) releaseExpired(ctx context.Context, now time.Time) {
 	for thread, hs := range d.held {
 		if len(hs) > 0 && now.Sub(hs[0].since) >= d.cfg.HoldMax {
-			d.log.Warn("the document this one settles never arrived; posting it anyway", "event", hs[0].st.Event.ID, "waited", now.Sub(hs[0].since))
+			d.log.Warn("the document this one settles never arrived; posting it anyway", "event_id", hs[0].st.Event.ID, "waited", now.Sub(hs[0].since))
 			d.release(ctx, thread)
 		}
 	}
@@ -882,7 +883,7 @@ func (d *ERPDestination) park(it *item, class erp.Class, msg string) {
 		Thread: it.thread, Seq: seq, Kind: string(it.doc.Kind), Attempts: max(it.attempts, 1), Class: class.String(), Error: msg,
 		FirstFailed: first, LastFailed: now, Document: string(doc), PeriodKey: it.periodKey, Part: it.part})
 	d.metrics.Deliveries.WithLabelValues(d.cfg.Name, "dead_letter").Inc()
-	d.log.Warn("parked as a dead letter", "external_id", it.doc.ExternalID, "class", class.String(), "err", msg)
+	d.log.Warn("parked as a dead letter", "external_id", it.doc.ExternalID, "event_id", strings.Join(it.doc.EventIDs, ","), "class", class.String(), "err", msg)
 	d.dirty = true
 }
 

@@ -194,7 +194,7 @@ func (e *Edge) prepare(ev *event.Event) {
 		for k, n := range f.All() {
 			e.m.redacted.WithLabelValues(k.String()).Add(float64(n))
 		}
-		e.log.Warn("sensitive data removed at intake", "event", ev.ID, "found", f.String())
+		e.log.Warn("sensitive data removed at intake", "event_id", ev.ID, "found", f.String())
 	}
 	if ev.Location == "" {
 		ev.Location = e.cfg.Location
