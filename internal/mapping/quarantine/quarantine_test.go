@@ -95,7 +95,7 @@ func eachEngine(t *testing.T, f func(t *testing.T, e storetest.Engine)) {
 	}
 }
 
-func at(min int) time.Time { return et.Base.Add(time.Duration(min) * time.Minute) }
+func at(minutes int) time.Time { return et.Base.Add(time.Duration(minutes) * time.Minute) }
 
 func (b *bundle) commit(t *testing.T, evs ...*event.Event) []intake.Outcome {
 	t.Helper()
@@ -135,9 +135,12 @@ func status(o intake.Outcome) string {
 
 func wantStatus(t *testing.T, got []intake.Outcome, want ...string) {
 	t.Helper()
-	for i, o := range got {
-		if status(o) != want[i] {
-			t.Errorf("event %d: %s, want %s (%+v)", i, status(o), want[i], o.Err)
+	if len(got) != len(want) {
+		t.Fatalf("%d outcomes, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		if o := got[i]; status(o) != w {
+			t.Errorf("event %d: %s, want %s (%+v)", i, status(o), w, o.Err)
 		}
 	}
 }
