@@ -83,6 +83,11 @@ type Engine struct {
 	batches   map[string]*batch
 	lastBatch *batch   // lines of one batch mostly come together
 	dirty     []*batch // batches that changed in this run
+	// busy has a bit per tender that is matched, fed twice or shares its
+	// reference (set whenever one of these becomes true, never cleared):
+	// a clear bit lets a line take the tender without reading its state,
+	// a bitmap that stays in cache where the states do not.
+	busy []uint64
 	// altIndexed counts entries put in the card and amount indexes since
 	// they were last rebuilt.
 	altIndexed int
@@ -159,6 +164,9 @@ func day(t time.Time) int32 {
 func (e *Engine) Run(ctx context.Context) error {
 	nt, nl := len(e.tenders), len(e.lines)
 	e.ts = growState(e.ts, nt)
+	for len(e.busy)*64 < nt {
+		e.busy = append(e.busy, 0)
+	}
 	e.ls = growLState(e.ls, nl)
 	if len(e.tByRef) == 0 && nt-e.doneT > 1024 {
 		e.tByRef = make(map[string]int32, nt-e.doneT)
@@ -239,6 +247,9 @@ func growLState(s []lstate, n int) []lstate {
 	return s
 }
 
+func (e *Engine) markBusy(i int32)    { e.busy[i>>6] |= 1 << (uint(i) & 63) }
+func (e *Engine) isBusy(i int32) bool { return e.busy[i>>6]&(1<<(uint(i)&63)) != 0 }
+
 // bulkTenders is step 1 for tenders [from, to) when nothing is indexed by
 // reference yet (a first load): one map write per tender, and chains built
 // afterwards for the few references that repeat.
@@ -288,6 +299,7 @@ func (e *Engine) bulkTenders(from, to int) {
 			continue
 		}
 		e.ts[i].nextRef = head
+		e.markBusy(int32(i))             //nolint:gosec // G115: as above
 		repeated[t.Reference] = int32(i) //nolint:gosec // G115: as above
 	}
 	for ref, head := range repeated {
@@ -332,12 +344,14 @@ func (e *Engine) addTender(i int32) {
 			}
 		}
 		e.ts[i].nextRef = head
+		e.markBusy(i)
 	}
 	e.tByRef[t.Reference] = i
 }
 
 func (e *Engine) duplicateTender(i int32) {
 	e.ts[i].flags |= flagDuplicate
+	e.markBusy(i)
 	e.stats.Tenders--
 	e.stats.DuplicateTenders++
 }
@@ -365,8 +379,7 @@ func (e *Engine) addLine(j int32) bool {
 	if l.Refs.Payment != "" {
 		// Most lines carry the payment reference, and it is the one tills
 		// record: try it before building the list.
-		if i, ok := e.tByRef[l.Refs.Payment]; ok && e.ts[i].nextRef == none && e.ts[i].match == none &&
-			e.ts[i].flags&flagDuplicate == 0 && e.fits(&e.tenders[i], l) {
+		if i, ok := e.tByRef[l.Refs.Payment]; ok && !e.isBusy(i) && e.fits(&e.tenders[i], l) {
 			e.matchPair(RuleReference, i, j)
 			e.addToBatch(j)
 			return false
@@ -731,6 +744,7 @@ func (e *Engine) compact() {
 			}
 			if h, ok := m[t.Reference]; ok {
 				e.ts[i].nextRef = h
+				e.markBusy(i)
 			}
 			m[t.Reference] = i
 		}

@@ -89,6 +89,7 @@ func (e *Engine) matchPair(r Rule, i, j int32) {
 	m := int32(len(e.matches)) //nolint:gosec // G115: fewer than 2^31 matches
 	e.matches = append(e.matches, match{rule: r, tender: i, line: j, group: none})
 	e.ts[i].match = m
+	e.markBusy(i)
 	e.ls[j].match = m
 	e.stats.Rules[r]++
 	e.settledTender(i, m)
@@ -103,6 +104,7 @@ func (e *Engine) matchGroup(r Rule, g group) int32 {
 	e.matches = append(e.matches, match{rule: r, tender: none, line: none, group: gi})
 	for _, i := range g.tenders {
 		e.ts[i].match = m
+		e.markBusy(i)
 		e.settledTender(i, m)
 	}
 	batchRule := r == RulePayout || r == RuleDepositBatch || r == RuleDepositAmount || r == RuleDepositPartial
