@@ -61,6 +61,8 @@ type Hub struct {
 	Redact Redact `yaml:"redact"`
 	// Close is the end-of-day close and its checks.
 	Close Close `yaml:"close"`
+	// Catalog turns on SKU mapping and the quarantine at intake.
+	Catalog Catalog `yaml:"catalog"`
 }
 
 // APIKey is one API key, kept as the SHA-256 of its secret.
@@ -418,6 +420,7 @@ func (c *Hub) Validate() error {
 	}
 	c.validateSources(&p)
 	c.validateClose(&p)
+	c.validateCatalog(&p)
 	checkLog(&p, c.Log)
 	return p.Err("hub")
 }
