@@ -247,8 +247,8 @@ func growLState(s []lstate, n int) []lstate {
 	return s
 }
 
-func (e *Engine) markBusy(i int32)    { e.busy[i>>6] |= 1 << (uint(i) & 63) }
-func (e *Engine) isBusy(i int32) bool { return e.busy[i>>6]&(1<<(uint(i)&63)) != 0 }
+func (e *Engine) markBusy(i int32)    { e.busy[i>>6] |= 1 << (i & 63) }
+func (e *Engine) isBusy(i int32) bool { return e.busy[i>>6]&(1<<(i&63)) != 0 }
 
 // bulkTenders is step 1 for tenders [from, to) when nothing is indexed by
 // reference yet (a first load): one map write per tender, and chains built
