@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tillsync/tillsync/internal/event"
 	"github.com/tillsync/tillsync/internal/settlement"
 )
 
@@ -71,5 +72,37 @@ func TestReadStateRefusesOtherVersion(t *testing.T) {
 	t.Parallel()
 	if _, err := ReadState(strings.NewReader(`{"version": 99}`)); err == nil || !strings.Contains(err.Error(), "version 99") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestBatchBookingChildren: a bank's batch booking (camt.053 Btch) gives
+// its children as lines of one batch and itself as the batch's deposit;
+// the children match their tenders and the booking matches the batch.
+func TestBatchBookingChildren(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.e.AddTenders(tender("sale-1", 1000, "E2E-1"), tender("sale-2", 2500, "E2E-2"))
+	child := func(ref string, amount int64) settlement.Transaction {
+		return settlement.Transaction{Format: settlement.FormatCamt053, Type: settlement.TypeCardSettlement, Amount: event.Amount(amount), Currency: "EUR",
+			Direction: settlement.Credit, BookingDate: settlement.DayOf(day0.Add(24 * time.Hour)), References: settlement.References{EndToEnd: ref}}
+	}
+	parent := child("", 3500)
+	parent.File, parent.Element, parent.Line = "stmt.xml", "Stmt[1]/Ntry[1]", 40
+	parent.References.Bank = "ACCT-REF-1"
+	parent.Children = []settlement.Transaction{child("E2E-1", 1000), child("E2E-2", 2500)}
+	for i := range parent.Children {
+		parent.Children[i].Type = settlement.TypePayment
+		parent.Children[i].File = "stmt.xml"
+	}
+	ls := LinesFromTransaction(&parent)
+	if len(ls) != 3 || ls[2].Refs.Batch != "camt053:ACCT-REF-1" || ls[0].Refs.Batch != ls[2].Refs.Batch || ls[0].Row != 40 {
+		t.Fatalf("lines %+v", ls)
+	}
+	b.e.AddLines(ls...)
+	b.run(t)
+	got := map[Rule]int{}
+	b.e.Matches(func(m Match) bool { got[m.Rule]++; return true })
+	if got[RuleReference] != 2 || got[RulePayout] != 1 {
+		t.Fatalf("matches %v", got)
 	}
 }
