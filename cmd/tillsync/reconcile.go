@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -142,6 +143,8 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 	}
 	open := exc.Open()
+	rank := map[string]int{reconcile.SeverityHigh: 0, reconcile.SeverityMedium: 1, reconcile.SeverityLow: 2}
+	sort.SliceStable(open, func(i, j int) bool { return rank[open[i].Severity] < rank[open[j].Severity] })
 	out := bufio.NewWriter(stdout)
 	if *asJSON {
 		err = writeReconcileJSON(out, e, open, *showMatches)
