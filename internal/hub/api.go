@@ -96,6 +96,7 @@ func (h *Hub) routes() (http.Handler, error) {
 	mux.HandleFunc("GET /metrics", g.Require(access.Viewer, "read metrics", false, promhttp.HandlerFor(h.reg, promhttp.HandlerOpts{}).ServeHTTP))
 	h.destinationRoutes(mux)
 	h.inboxRoutes(mux)
+	h.quarantineRoutes(mux)
 	mux.Handle("/ui/", h.dashboard())
 	if err := h.sourceRoutes(mux); err != nil {
 		return nil, err

@@ -49,6 +49,8 @@ type Hub struct {
 	health          *health
 	guard           *access.Guard
 	inbox           *inbox.Inbox
+	// sku is SKU mapping and the quarantine at intake (nil: no catalog).
+	sku *skuMapping
 	// redact removes card and personal data at the first hop; found
 	// counts what it removed.
 	redact    func(*event.Event)
@@ -93,7 +95,7 @@ func New(ctx context.Context, cfg config.Hub, log *slog.Logger) (*Hub, error) {
 		h.stores[s.ID] = s
 	}
 	h.channels = channels(cfg.Channels)
-	h.committer = intake.NewCommitter(intake.SinkFunc(h.commit), intake.CommitterConfig{
+	h.committer = intake.NewCommitter(intake.SinkFunc(h.intake), intake.CommitterConfig{
 		Linger: cfg.Commit.Linger, MaxBatch: cfg.Commit.MaxBatch,
 	})
 	h.committer.OnBatch = func(b intake.BatchStats) {
@@ -164,6 +166,10 @@ func New(ctx context.Context, cfg config.Hub, log *slog.Logger) (*Hub, error) {
 	}
 	h.guard = newGuard(cfg, st, h.now, func(err error) { h.log.Error("audit trail write failed", "err", err) })
 	h.inbox = newInbox(h)
+	if err := h.buildQuarantine(ctx); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
 	if h.handler, err = h.routes(); err != nil {
 		_ = st.Close()
 		return nil, err
@@ -269,6 +275,7 @@ func (h *Hub) Serve(ctx context.Context, ln net.Listener) error {
 	})
 	wg.Go(func() { h.auditRetention(workCtx) })
 	wg.Go(func() { h.runInbox(workCtx) })
+	wg.Go(func() { h.runQuarantine(workCtx) })
 	wg.Go(func() { h.runClose(workCtx) })
 	for _, w := range h.csvWatchers() {
 		wg.Go(func() {
@@ -326,6 +333,9 @@ func (h *Hub) Close() error {
 	defer cancel()
 	if err := h.trace.Shutdown(ctx); err != nil {
 		h.log.Warn("flush traces", "err", err)
+	}
+	if err := h.closeQuarantine(); err != nil {
+		h.log.Warn("close mapping rules", "err", err)
 	}
 	return h.store.Close()
 }

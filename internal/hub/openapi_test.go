@@ -175,6 +175,8 @@ func TestOpenAPIAnswersMatchSchemas(t *testing.T) {
 		{method: "GET", path: "/v1/inbox?limit=0", auth: adminKey, want: 400},
 		{method: "GET", path: "/v1/inbox/999", auth: adminKey, want: 404},
 		{method: "POST", path: "/v1/inbox/999/actions", auth: adminKey, body: map[string]any{"action": "acknowledge"}, want: 404},
+		{method: "GET", path: "/v1/quarantine", auth: adminKey, want: 200},
+		{method: "GET", path: "/v1/quarantine?state=lost", auth: adminKey, want: 400},
 		{method: "POST", path: "/v1/sources/square/sq", body: map[string]any{}, want: 401},
 	}
 	doc := loadDoc(t, hub.OpenAPI())

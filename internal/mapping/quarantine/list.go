@@ -32,7 +32,7 @@ type EventSummary struct {
 type Summary struct {
 	Held     int64          `json:"held"`
 	Released int64          `json:"released"`
-	Codes    []*group       `json:"codes"`
+	Codes    []*CodeSummary       `json:"codes"`
 	Events   []EventSummary `json:"events"`
 }
 
@@ -52,7 +52,7 @@ func (q *Quarantine) List(ctx context.Context, state string, limit int) (Summary
 		return s, err
 	}
 	if s.Codes == nil {
-		s.Codes = []*group{}
+		s.Codes = []*CodeSummary{}
 	}
 	rows, err := q.st.Quarantined(ctx, state, time.Time{}, "", limit)
 	if err != nil {

@@ -180,8 +180,8 @@ func (q *Quarantine) release(ctx context.Context, except string) (Released, erro
 	return rel, nil
 }
 
-// group is one source's unknown code and the events waiting for it.
-type group struct {
+// CodeSummary is one source's unknown code and the events waiting for it.
+type CodeSummary struct {
 	Source      string    `json:"source"`
 	Code        string    `json:"code"`
 	Description string    `json:"description,omitempty"`
@@ -197,9 +197,9 @@ type group struct {
 const maxSample = 20
 
 // groups reads what is held, by source and code, oldest first.
-func (q *Quarantine) groups(ctx context.Context) ([]*group, error) {
-	by := map[string]*group{}
-	var order []*group
+func (q *Quarantine) groups(ctx context.Context) ([]*CodeSummary, error) {
+	by := map[string]*CodeSummary{}
+	var order []*CodeSummary
 	r := q.Resolver()
 	// A held event may wait for several codes; one mapped already (its
 	// event waits for another) is not listed again.
@@ -225,7 +225,7 @@ func (q *Quarantine) groups(ctx context.Context) ([]*group, error) {
 				seen[k] = true
 				g := by[k]
 				if g == nil {
-					g = &group{Source: row.Source, Code: c.Code, FirstSeen: row.QuarantinedAt, Exception: k}
+					g = &CodeSummary{Source: row.Source, Code: c.Code, FirstSeen: row.QuarantinedAt, Exception: k}
 					by[k] = g
 					order = append(order, g)
 				}
@@ -282,7 +282,7 @@ func (q *Quarantine) Raise(ctx context.Context) error {
 			loc = g.Locations[0]
 		}
 		evidence := struct {
-			*group
+			*CodeSummary
 			Candidates any `json:"candidates"`
 		}{g, s.Candidates}
 		title := fmt.Sprintf("Unknown code %q from %s: %d event(s) held until it is mapped", g.Code, g.Source, g.Waiting)
