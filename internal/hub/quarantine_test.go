@@ -61,7 +61,7 @@ func TestQuarantineApproveReleasesToLedgerAndERPOnce(t *testing.T) {
 
 	batch := []*event.Event{
 		et.Receive("s1-rcv-0001", "s1", at(0), et.L("JKT-BLK-M", 10), et.L("JKT-M-BLK", 2)), // a variant spelt another way
-		et.Sale("s1-sale-0002", "s1", at(1), et.L("JKT-BLK-XL", 1)),                        // not in the catalog
+		et.Sale("s1-sale-0002", "s1", at(1), et.L("JKT-BLK-XL", 1)),                         // not in the catalog
 		et.Sale("s1-sale-0003", "s1", at(2), et.L("JKT-BLK-M", 1)),
 		et.Sale("s1-sale-0004", "s1", at(3), et.L("CAP-RED", 1), et.L("JKT-BLK-XL", 2)),
 	}

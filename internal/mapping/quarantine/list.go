@@ -32,7 +32,7 @@ type EventSummary struct {
 type Summary struct {
 	Held     int64          `json:"held"`
 	Released int64          `json:"released"`
-	Codes    []*CodeSummary       `json:"codes"`
+	Codes    []*CodeSummary `json:"codes"`
 	Events   []EventSummary `json:"events"`
 }
 
