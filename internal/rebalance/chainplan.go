@@ -89,35 +89,13 @@ func PlanLargeChain(ctx context.Context, stores, skus int, set Settings, seed ui
 			in.Sites = append(in.Sites, Site{Loc: s, OnHand: on, InTransit: transit, MinDisplay: 1, Daily: d, Phi: 1.2})
 		}
 	}
-	newBuf := func() []float64 { return make([]float64, stores*days) }
-	bufs := make(chan []float64, 64)
-	get := func() []float64 {
-		select {
-		case b := <-bufs:
-			return b
-		default:
-			return newBuf()
-		}
-	}
-	// Daily buffers are recycled once a worker moves to its next SKU.
-	type owner struct{ buf []float64 }
 	asOf := time.Now().UTC()
 	start, cpu0 := time.Now(), processCPU()
-	held := make(chan owner, 1024)
 	props, st, err := PlanChain(ctx, net, set, asOf, skus, func(k int, in *SKUInput) error {
-		b := get()
-		fill(k, in, b)
-		select {
-		case held <- owner{b}:
-		default:
+		if len(in.buf) != stores*days {
+			in.buf = make([]float64, stores*days)
 		}
-		for len(held) > 4*maxProcs()+8 {
-			o := <-held
-			select {
-			case bufs <- o.buf:
-			default:
-			}
-		}
+		fill(k, in, in.buf)
 		return nil
 	})
 	if err != nil {
@@ -127,7 +105,7 @@ func PlanLargeChain(ctx context.Context, stores, skus int, set Settings, seed ui
 	// The inputs alone.
 	gstart := time.Now()
 	var in SKUInput
-	b := newBuf()
+	b := make([]float64, stores*days)
 	for k := range skus {
 		in = SKUInput{Sites: in.Sites[:0]}
 		fill(k, &in, b)

@@ -104,18 +104,18 @@ func (c *Config) Validate() error {
 	if _, ok := event.MinorUnits(c.Currency); !ok {
 		add("currency: %q is not an ISO 4217 code", c.Currency)
 	}
-	if c.ReviewDays <= 0 {
-		add("review_days: must be > 0 (how often plans run, in days)")
+	if c.ReviewDays <= 0 || c.ReviewDays > 60 {
+		add("review_days: %v must be between 0 and 60 (how often plans run, in days)", c.ReviewDays)
 	}
-	if c.SourceDays < 0 {
-		add("source_days: must not be negative")
+	if c.SourceDays < 0 || c.SourceDays > 120 {
+		add("source_days: %v must be between 0 and 120", c.SourceDays)
 	}
-	if c.HistoryDays < 14 {
-		add("history_days: %d is too short to learn a week; use 28 or more", c.HistoryDays)
+	if c.HistoryDays < 14 || c.HistoryDays > 730 {
+		add("history_days: %d must be between 14 and 730; 56 learns eight weeks", c.HistoryDays)
 	}
 	lane := func(where string, l LaneConfig) {
-		if l.LeadDays < 0 {
-			add("%s.lead_time_days: must not be negative", where)
+		if l.LeadDays < 0 || l.LeadDays > 120 {
+			add("%s.lead_time_days: %v must be between 0 and 120", where, l.LeadDays)
 		}
 		if l.CostPerUnit < 0 {
 			add("%s.cost_per_unit: must not be negative", where)

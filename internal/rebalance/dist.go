@@ -12,7 +12,7 @@ type Dist struct {
 
 // maxSupport bounds the tail arrays; beyond it a normal approximation
 // takes over (means of thousands of units per window).
-const maxSupport = 4096
+const maxSupport = 1 << 17
 
 // Tail returns P(D > t) for t = 0 … n-1.
 func (d Dist) Tail(n int) []float64 {
@@ -71,24 +71,30 @@ type curve struct {
 	tail []float64 // P(D > t)
 	loss []float64 // L(t) for t = 0 … len(tail)
 	buf  []float64 // backing of tail and loss, kept across resets
+	// done: the tail computed so far has fallen below negligible, so
+	// beyond it tail and loss are zero and need no computing.
+	done bool
 }
 
 func newCurve(d Dist) *curve { return &curve{d: d} }
 
 // reset makes the curve that of d, keeping its memory.
 func (c *curve) reset(d Dist) {
-	c.d, c.tail, c.loss = d, nil, nil
+	c.d, c.tail, c.loss, c.done = d, nil, nil, false
 }
 
+// negligible is a probability (and an expected loss) treated as zero.
+const negligible = 1e-12
+
 func (c *curve) grow(n int) {
-	if n <= len(c.tail) {
+	if n <= len(c.tail) || c.done {
 		return
 	}
 	if n < 2*len(c.tail) {
 		n = 2 * len(c.tail)
 	}
 	// Far enough into the tail that most curves are computed once.
-	if first := int(c.d.Mean+6*math.Sqrt(c.d.Mean*math.Max(c.d.Phi, 1))) + 8; n < first {
+	if first := int(c.d.Mean+9*math.Sqrt(c.d.Mean*math.Max(c.d.Phi, 1))) + 12; n < first {
 		n = first
 	}
 	if n > maxSupport {
@@ -110,6 +116,7 @@ func (c *curve) grow(n int) {
 			c.loss[t+1] = 0
 		}
 	}
+	c.done = c.tail[n-1] < negligible && c.loss[n] < negligible
 }
 
 // Loss is E[(D − s)+], the expected unmet demand with stock s; below zero
@@ -122,6 +129,9 @@ func (c *curve) Loss(s int64) float64 {
 		return 0
 	}
 	c.grow(int(s) + 1)
+	if s >= int64(len(c.tail)) {
+		return 0 // past a negligible tail
+	}
 	return c.loss[s]
 }
 
@@ -134,5 +144,8 @@ func (c *curve) Risk(s int64) float64 {
 		return 0
 	}
 	c.grow(int(s) + 1)
+	if s >= int64(len(c.tail)) {
+		return 0
+	}
 	return c.tail[s]
 }

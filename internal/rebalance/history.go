@@ -130,8 +130,8 @@ func PlanInput(ctx context.Context, r io.Reader, name string, asOf time.Time, as
 		if _, err := time.Parse(time.DateOnly, o.Date); err != nil {
 			return nil, fmt.Errorf("%s.date: %q is not YYYY-MM-DD", where, o.Date)
 		}
-		if o.Units < 0 {
-			return nil, fmt.Errorf("%s.units: %s is negative", where, o.Units)
+		if o.Units < 0 || o.Units > event.Units(maxDaily) {
+			return nil, fmt.Errorf("%s.units: %s is outside 0 … %d", where, o.Units, maxDaily)
 		}
 		if len(o.Hours) != 0 && len(o.Hours) != 24 {
 			return nil, fmt.Errorf("%s.hours: want 24 values, got %d", where, len(o.Hours))
@@ -151,6 +151,11 @@ func PlanInput(ctx context.Context, r io.Reader, name string, asOf time.Time, as
 	for i, p := range in.Positions {
 		if p.SKU == "" || p.Location == "" {
 			return nil, fmt.Errorf("rebalance input %s: positions[%d]: sku and location are required", name, i)
+		}
+		for f, q := range map[string]event.Qty{"on_hand": p.OnHand, "reserved": p.Reserved, "in_transit": p.InTransit} {
+			if q < -event.Units(maxStock) || q > event.Units(maxStock) {
+				return nil, fmt.Errorf("rebalance input %s: positions[%d].%s: %s is outside ±%d", name, i, f, q, maxStock)
+			}
 		}
 	}
 	return plan(ctx, &cfg, asOf, h, in.Positions)

@@ -186,6 +186,9 @@ type SKUInput struct {
 	// Margin is what one lost sale costs, in minor units.
 	Margin int64
 	Sites  []Site
+	// buf is scratch a fill function may keep across the SKUs one worker
+	// plans (PlanChain hands the same SKUInput back each time).
+	buf []float64
 }
 
 // Proposal is one proposed transfer with its reasoning.
@@ -263,6 +266,13 @@ func perDay(daily []float64, days float64) float64 {
 	return window(daily, 0, days) / days
 }
 
+// Bounds of what one SKU at one location may hold or sell: beyond them the
+// input is wrong, not a store.
+const (
+	maxDaily = 100_000       // units a day
+	maxStock = 1_000_000_000 // units
+)
+
 // planner holds per-SKU working state, reused across SKUs by one worker.
 type planner struct {
 	net *Network
@@ -327,6 +337,14 @@ func (p *planner) planSKU(in *SKUInput, asOf time.Time, dst []Proposal) ([]Propo
 			return dst, fmt.Errorf("rebalance: SKU %s: location %s listed twice", in.SKU, net.Locations[s.Loc])
 		}
 		p.stamp[s.Loc] = p.turn
+		for _, d := range s.Daily {
+			if !(d >= 0 && d <= maxDaily) { // also catches NaN
+				return dst, fmt.Errorf("rebalance: SKU %s at %s: a daily forecast of %v is outside 0 … %d", in.SKU, net.Locations[s.Loc], d, maxDaily)
+			}
+		}
+		if abs64(s.OnHand) > maxStock || abs64(s.Reserved) > maxStock || abs64(s.InTransit) > maxStock || abs64(s.MinDisplay) > maxStock {
+			return dst, fmt.Errorf("rebalance: SKU %s at %s: stock beyond ±%d units", in.SKU, net.Locations[s.Loc], maxStock)
+		}
 		w := &ws[i]
 		w.site, w.node = s, -1
 		w.eff = s.OnHand - s.Reserved + s.InTransit - s.MinDisplay
@@ -465,9 +483,7 @@ func (p *planner) planSKU(in *SKUInput, asOf time.Time, dst []Proposal) ([]Propo
 				return -margin * (c.Loss(arr+int64(k-1)*pack) - c.Loss(arr+int64(k)*pack))
 			}
 		}
-		if nd.MaxIn < 0 {
-			nd.MaxIn = 0
-		}
+		nd.MaxIn = max(0, min(nd.MaxIn, maxSupport))
 		nodes = append(nodes, nd)
 	}
 	solve := Solve
@@ -606,7 +622,7 @@ func PlanChain(ctx context.Context, net *Network, set Settings, asOf time.Time, 
 				if err != nil {
 					continue
 				}
-				in = SKUInput{Sites: in.Sites[:0]}
+				in = SKUInput{Sites: in.Sites[:0], buf: in.buf}
 				if err = fill(i, &in); err != nil {
 					continue
 				}
@@ -649,6 +665,13 @@ func Plan(ctx context.Context, net *Network, set Settings, asOf time.Time, skus 
 		*in = skus[i]
 		return nil
 	})
+}
+
+func abs64(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 func maxProcs() int { return runtime.GOMAXPROCS(0) }
