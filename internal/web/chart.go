@@ -24,7 +24,8 @@ var palette = []string{"#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#
 // chart draws series as an inline SVG line chart, newest sample on the
 // right, scaled to the largest value. It is computed on the server; the
 // live stream replaces it whole.
-func chart(title, unit string, ss []series, n int) template.HTML {
+func chart(title, unit string, ss []series) template.HTML {
+	n := History
 	const w, h, top, bottom, left = 480.0, 150.0, 22.0, 18.0, 4.0
 	maxV := 0.0
 	last := make([]float64, len(ss))
@@ -49,9 +50,6 @@ func chart(title, unit string, ss []series, n int) template.HTML {
 	fmt.Fprintf(&b, `<text x="%.0f" y="14" class="scale" text-anchor="end">max %s %s</text>`, w-4, num(scale), html.EscapeString(unit))
 	for _, y := range []float64{top, top + (h-top-bottom)/2, h - bottom} {
 		fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f" class="grid"/>`, left, w-4, y, y)
-	}
-	if n < 2 {
-		n = 2
 	}
 	step := (w - 4 - left) / float64(n-1)
 	for i, s := range ss {
@@ -144,16 +142,15 @@ func overviewCharts(samples []sample) []template.HTML {
 		}
 		return out
 	}
-	n := History
 	return []template.HTML{
-		chart("Events per second", "ev/s", []series{{Name: "intake", Points: pick(func(s sample) float64 { return s.EventsPerSecond })}}, n),
+		chart("Events per second", "ev/s", []series{{Name: "intake", Points: pick(func(s sample) float64 { return s.EventsPerSecond })}}),
 		chart("Sale-to-availability latency", "ms", []series{
 			{Name: "median", Points: pick(func(s sample) float64 { return s.LatencyP50 })},
-			{Name: "max", Points: pick(func(s sample) float64 { return s.LatencyMax })}}, n),
-		chart("Destination lag", "events", per(func(s sample) map[string]float64 { return s.Lag }), n),
-		chart("Governor utilisation", "%", per(func(s sample) map[string]float64 { return s.Utilisation }), n),
-		chart("ERP 429s", "per sample", []series{{Name: "throttled", Points: pick(func(s sample) float64 { return s.Throttles })}}, n),
-		chart("Dead letters", "parked", []series{{Name: "parked", Points: pick(func(s sample) float64 { return s.DeadLetters })}}, n),
+			{Name: "max", Points: pick(func(s sample) float64 { return s.LatencyMax })}}),
+		chart("Destination lag", "events", per(func(s sample) map[string]float64 { return s.Lag })),
+		chart("Governor utilisation", "%", per(func(s sample) map[string]float64 { return s.Utilisation })),
+		chart("ERP 429s", "per sample", []series{{Name: "throttled", Points: pick(func(s sample) float64 { return s.Throttles })}}),
+		chart("Dead letters", "parked", []series{{Name: "parked", Points: pick(func(s sample) float64 { return s.DeadLetters })}}),
 	}
 }
 

@@ -39,8 +39,8 @@ type sessions struct {
 	now  func() time.Time
 }
 
-func newSessions(idle, max time.Duration, now func() time.Time) *sessions {
-	return &sessions{byID: map[[32]byte]*session{}, idle: idle, max: max, now: now}
+func newSessions(idle, absolute time.Duration, now func() time.Time) *sessions {
+	return &sessions{byID: map[[32]byte]*session{}, idle: idle, max: absolute, now: now}
 }
 
 // randomToken is 32 random bytes, base64url.
@@ -129,7 +129,8 @@ func (u *UI) cookieName() string {
 }
 
 func (u *UI) setCookie(w http.ResponseWriter, value string, maxAge int) {
-	http.SetCookie(w, &http.Cookie{Name: u.cookieName(), Value: value, Path: "/", MaxAge: maxAge,
+	// Secure is off only for the loopback development mode without TLS.
+	http.SetCookie(w, &http.Cookie{Name: u.cookieName(), Value: value, Path: "/", MaxAge: maxAge, //nolint:gosec // G124: HttpOnly and SameSite always; Secure whenever the hub serves TLS
 		HttpOnly: true, Secure: u.opts.Secure, SameSite: http.SameSiteStrictMode})
 }
 

@@ -102,7 +102,7 @@ func TestSessionRotationLogoutAndTampering(t *testing.T) {
 		t.Fatal("the session ID was not rotated on login")
 	}
 	old := b.client(t)
-	old.http.Jar.SetCookies(u, []*http.Cookie{{Name: "tillsync_session", Value: first}})
+	old.http.Jar.SetCookies(u, []*http.Cookie{{Name: "tillsync_session", Value: first}}) //nolint:gosec // a test planting a cookie
 	if r := old.get("/ui/stores"); r.status != http.StatusSeeOther {
 		t.Errorf("the session before the new login still works (%d)", r.status)
 	}
@@ -112,7 +112,7 @@ func TestSessionRotationLogoutAndTampering(t *testing.T) {
 
 	// A tampered ID is no session.
 	bad := b.client(t)
-	bad.http.Jar.SetCookies(u, []*http.Cookie{{Name: "tillsync_session", Value: second[:len(second)-1] + "A"}})
+	bad.http.Jar.SetCookies(u, []*http.Cookie{{Name: "tillsync_session", Value: second[:len(second)-1] + "A"}}) //nolint:gosec // a test planting a cookie
 	if r := bad.get("/ui/stores"); r.status != http.StatusSeeOther {
 		t.Errorf("a tampered session ID answered %d, want a redirect to the login", r.status)
 	}
@@ -122,7 +122,7 @@ func TestSessionRotationLogoutAndTampering(t *testing.T) {
 		t.Errorf("logout answered %d → %q", r.status, r.location)
 	}
 	replay := b.client(t)
-	replay.http.Jar.SetCookies(u, []*http.Cookie{{Name: "tillsync_session", Value: second}})
+	replay.http.Jar.SetCookies(u, []*http.Cookie{{Name: "tillsync_session", Value: second}}) //nolint:gosec // a test planting a cookie
 	if r := replay.get("/ui/stores"); r.status != http.StatusSeeOther {
 		t.Errorf("a logged-out session ID still works (%d)", r.status)
 	}

@@ -149,7 +149,7 @@ func (c *client) do(method, path string, form url.Values, hdr map[string]string)
 	} else {
 		body = strings.NewReader("")
 	}
-	req, err := http.NewRequest(method, c.b.srv.URL+path, body)
+	req, err := http.NewRequestWithContext(c.t.Context(), method, c.b.srv.URL+path, body)
 	if err != nil {
 		c.t.Fatal(err)
 	}
