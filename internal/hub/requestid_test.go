@@ -66,7 +66,9 @@ func TestHubLogLinesCarryRequestID(t *testing.T) {
 	go func() { done <- h.Serve(ctx, ln) }()
 	defer func() {
 		cancel()
-		<-done
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
 		_ = h.Close()
 	}()
 	url := "http://" + ln.Addr().String()

@@ -2,7 +2,6 @@ package obs_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -151,14 +150,7 @@ func TestDashboardQueriesRealMetrics(t *testing.T) {
 		sale.Body.(*event.Sale).Notes = "customer paid with 4111 1111 1111 1111"
 		stock := et.Adjust(id+"-stock", "s1", now.Add(-time.Second), et.L("DASH-1", 10))
 		body, _ := json.Marshal(map[string]any{"events": []any{stock, sale}})
-		resp, err := http.Post(edgeURL+"/v1/events", "application/json", bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("edge answered %d", resp.StatusCode)
-		}
+		postEvents(t, edgeURL, body)
 	}
 	metrics := func() map[string]bool {
 		have := scrape(t, hubURL+"/metrics", "prom-key")

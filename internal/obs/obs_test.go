@@ -59,7 +59,7 @@ func TestRequestIDInResponseAndLogs(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			buf.Reset()
-			req := httptest.NewRequest(http.MethodGet, "/v1/x", nil)
+			req := httptest.NewRequestWithContext(context.Background(), http.MethodGet, "/v1/x", nil)
 			if tc.sent != "" {
 				req.Header.Set(obs.RequestIDHeader, tc.sent)
 			}

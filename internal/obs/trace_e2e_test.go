@@ -125,14 +125,7 @@ func TestTraceEdgeHubDestination(t *testing.T) {
 	edgeURL := serve(t, e.Serve, e.Close)
 
 	body, _ := json.Marshal(map[string]any{"events": []any{et.Sale("trace-sale-1", "s1", time.Now().UTC(), et.L("SKU-1", 1))}})
-	resp, err := http.Post(edgeURL+"/v1/events", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("edge answered %d", resp.StatusCode)
-	}
+	postEvents(t, edgeURL, body)
 	var traceID string
 	for id := range spanTraces(edgeSpans, "/v1/events") {
 		traceID = id
@@ -155,6 +148,24 @@ func TestTraceEdgeHubDestination(t *testing.T) {
 				traceID, uplink, hubRequest, intakeEvent, deliver, erpGot, names(edgeSpans), names(hubSpans))
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// postEvents posts a batch to an edge's intake and wants it stored.
+func postEvents(t *testing.T, edgeURL string, body []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, edgeURL+"/v1/events", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("edge answered %d", resp.StatusCode)
 	}
 }
 
