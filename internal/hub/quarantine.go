@@ -2,6 +2,8 @@ package hub
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -94,6 +96,46 @@ type QuarantineList struct {
 
 func (h *Hub) quarantineRoutes(mux *router) {
 	mux.HandleFunc("GET /v1/quarantine", h.guard.Require(access.Viewer, "list quarantine", false, h.listQuarantine))
+	mux.HandleFunc("POST /v1/quarantine/rules", h.guard.Require(access.Operator, "map SKU code", true, h.mapCode))
+}
+
+// MapRequest is the body of POST /v1/quarantine/rules: source's code
+// means sku from now on.
+type MapRequest struct {
+	Source string `json:"source"`
+	Code   string `json:"code"`
+	SKU    string `json:"sku"`
+}
+
+// mapCode records a person's mapping of a code to any catalog SKU and
+// releases what it resolves.
+func (h *Hub) mapCode(w http.ResponseWriter, r *http.Request) {
+	if h.sku == nil {
+		apiError(w, http.StatusConflict, "no_catalog", "SKU mapping is off: configure catalog.file in the hub's configuration")
+		return
+	}
+	var req MapRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		apiError(w, http.StatusBadRequest, intake.CodeMalformedJSON, "mapping body: "+err.Error()+` (send {"source": "pos", "code": "…", "sku": "…"})`)
+		return
+	}
+	if req.Source == "" {
+		apiError(w, http.StatusBadRequest, "invalid", "source is required (the event source the code comes from, e.g. pos)")
+		return
+	}
+	actor, _ := access.ActorOf(r.Context())
+	m, err := h.sku.q.Map(r.Context(), req.Source, req.Code, req.SKU, "api:"+actor.Name)
+	switch {
+	case errors.Is(err, quarantine.ErrRule):
+		apiError(w, http.StatusBadRequest, "invalid", err.Error())
+		return
+	case err != nil:
+		apiError(w, http.StatusInternalServerError, intake.CodeStorage, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, m)
 }
 
 func (h *Hub) listQuarantine(w http.ResponseWriter, r *http.Request) {

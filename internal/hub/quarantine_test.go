@@ -17,6 +17,7 @@ import (
 	"github.com/tillsync/tillsync/internal/inbox"
 	"github.com/tillsync/tillsync/internal/intake"
 	"github.com/tillsync/tillsync/internal/inventory"
+	"github.com/tillsync/tillsync/internal/mapping/quarantine"
 	"github.com/tillsync/tillsync/internal/sim/erpsim"
 	nssim "github.com/tillsync/tillsync/internal/sim/erpsim/netsuite"
 	"github.com/tillsync/tillsync/internal/store"
@@ -146,9 +147,32 @@ func TestQuarantineApproveReleasesToLedgerAndERPOnce(t *testing.T) {
 	if rel, err := h.Quarantine().Release(context.Background()); err != nil || len(rel.Events) != 0 {
 		t.Fatalf("release after restart: %+v %v", rel, err)
 	}
+	// A code nothing in the catalog resembles: no suggestion to approve;
+	// the operator maps it to a SKU of their choosing.
+	if r := h.post(t, tokS1, et.Sale("s1-sale-0006", "s1", at(6), et.L("HOUSE-BRAND-7", 1))); r.Quarantined != 1 {
+		t.Fatalf("post of an unknown code: %+v", r)
+	}
+	eventually(t, 10*time.Second, "the second exception", func() bool {
+		page := decode[inbox.Page](t, h.do(t, http.MethodGet, "/v1/inbox?kind=mapping_unknown_sku&state=open", ottoKey, nil), http.StatusOK)
+		return len(page.Exceptions) == 1 && page.Exceptions[0].Subject == "HOUSE-BRAND-7" && len(page.Exceptions[0].Suggestions) == 0
+	})
+	bad := h.do(t, http.MethodPost, "/v1/quarantine/rules", ottoKey, hub.MapRequest{Source: "pos", Code: "HOUSE-BRAND-7", SKU: "NOT-IN-CATALOG"})
+	apiError(t, bad, http.StatusBadRequest, "invalid")
+	if res := h.do(t, http.MethodPost, "/v1/quarantine/rules", "", hub.MapRequest{Source: "pos", Code: "HOUSE-BRAND-7", SKU: "CAP-RED"}); res.status != http.StatusUnauthorized {
+		t.Fatalf("mapping without a key: %d", res.status)
+	}
+	mapped := decode[quarantine.Mapped](t, h.do(t, http.MethodPost, "/v1/quarantine/rules", ottoKey,
+		hub.MapRequest{Source: "pos", Code: "HOUSE-BRAND-7", SKU: "CAP-RED"}), http.StatusOK)
+	if mapped.Rule.SKU != "CAP-RED" || mapped.Rule.Who != "api:otto" || len(mapped.Released.Events) != 1 || mapped.Released.Events[0] != "s1-sale-0006" ||
+		len(mapped.Released.Resolved) != 1 {
+		t.Fatalf("mapped: %+v", mapped)
+	}
+	if q := h.onHandAt(t, "CAP-RED"); q != event.Units(-2) {
+		t.Fatalf("CAP-RED on hand %s, want -2", q)
+	}
 	h.caughtUp(t, 20*time.Second)
 	st := sim.stats()
-	for _, id := range []string{"s1-rcv-0001", "s1-sale-0002", "s1-sale-0003", "s1-sale-0004", "s1-sale-0005"} {
+	for _, id := range []string{"s1-rcv-0001", "s1-sale-0002", "s1-sale-0003", "s1-sale-0004", "s1-sale-0005", "s1-sale-0006"} {
 		if st.Records[id] != 1 {
 			t.Errorf("NetSuite has %s %d times, want once", id, st.Records[id])
 		}

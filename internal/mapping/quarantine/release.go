@@ -11,6 +11,7 @@ import (
 	"github.com/tillsync/tillsync/internal/event"
 	"github.com/tillsync/tillsync/internal/inbox"
 	"github.com/tillsync/tillsync/internal/intake"
+	"github.com/tillsync/tillsync/internal/mapping"
 	"github.com/tillsync/tillsync/internal/store"
 )
 
@@ -367,4 +368,30 @@ func (q *Quarantine) Run(ctx context.Context, interval time.Duration) error {
 			sweep()
 		}
 	}
+}
+
+// ErrRule is a decision Map refuses (a SKU not in the catalog, an empty
+// code); nothing was recorded.
+var ErrRule = errors.New("mapping refused")
+
+// Mapped is what Map did.
+type Mapped struct {
+	Rule     mapping.Rule `json:"rule"`
+	Released Released     `json:"released"`
+}
+
+// Map records a person's decision that source's code means sku — any
+// catalog SKU, not only a suggested one — and releases every held event
+// whose codes now all resolve; exceptions left with nothing waiting
+// auto-resolve.
+func (q *Quarantine) Map(ctx context.Context, source, code, sku, who string) (Mapped, error) {
+	rule, err := q.Resolver().Confirm(source, code, sku, who)
+	if err != nil {
+		return Mapped{}, fmt.Errorf("%w: %w", ErrRule, err)
+	}
+	rel, err := q.release(ctx, "")
+	if err != nil {
+		return Mapped{Rule: rule}, fmt.Errorf("rule %s %q → %s saved, but the release failed (the next sweep retries it): %w", source, code, sku, err)
+	}
+	return Mapped{Rule: rule, Released: rel}, nil
 }
