@@ -103,7 +103,7 @@ func runRebalance(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return err
 		}
 		if *submit {
-			in, _ := rebalanceInbox(hcfg, st)
+			in := rebalanceInbox(hcfg, st)
 			subs, serr := rebalance.Submit(ctx, in, cfg.AutoApprove, res.Proposals)
 			if serr != nil {
 				return serr
@@ -141,7 +141,7 @@ func runRebalance(ctx context.Context, args []string, stdout, stderr io.Writer) 
 }
 
 // rebalanceInbox is the hub's inbox with the approval action registered.
-func rebalanceInbox(cfg *config.Hub, st *store.Store) (*inbox.Inbox, *rebalance.Approver) {
+func rebalanceInbox(cfg *config.Hub, st *store.Store) *inbox.Inbox {
 	zones := rebalance.Zones{}
 	for _, s := range cfg.Stores {
 		zones[s.ID] = s.Zone
@@ -149,7 +149,7 @@ func rebalanceInbox(cfg *config.Hub, st *store.Store) (*inbox.Inbox, *rebalance.
 	in := inbox.Standard(st, inbox.Options{Zones: zones})
 	ap := &rebalance.Approver{Emit: rebalance.StoreEmitter(st, nil), Zones: zones}
 	_ = ap.Register(in) // a fresh inbox: the name is free
-	return in, ap
+	return in
 }
 
 // runRebalanceApprove: tillsync rebalance approve --config hub.yaml ID [--note TEXT]
@@ -182,7 +182,7 @@ func runRebalanceApprove(ctx context.Context, args []string, stdout, stderr io.W
 		return err
 	}
 	defer func() { _ = st.Close() }()
-	in, _ := rebalanceInbox(hcfg, st)
+	in := rebalanceInbox(hcfg, st)
 	x, err := in.Act(ctx, id, inbox.Action{Name: rebalance.ActApprove, Actor: cliActor(), Note: *note, Suggestion: "approve"})
 	if err != nil {
 		return err
