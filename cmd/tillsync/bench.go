@@ -23,7 +23,9 @@ const benchUsage = `Usage:
 
 ingest measures, side by side on this machine: hub intake over HTTP against
 raw SQLite and PostgreSQL loops, sale-to-availability latency through an
-edge, and an edge draining a backlog.
+edge, an edge draining a backlog, and intake with first-hop redaction and
+with OpenTelemetry tracing each on against off (--parts picks some of
+sqlite,postgres,latency,drain,redaction,tracing).
 
 erp drains a backlog of POS documents through the ERP destination engine
 into a simulated NetSuite account at concurrency limits 5 and 15 and 200 ms

@@ -23,7 +23,7 @@ import (
 const DefaultPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
 // Parts are the parts of the ingest benchmark, in the order they run.
-var Parts = []string{"sqlite", "postgres", "latency", "drain", "redaction"}
+var Parts = []string{"sqlite", "postgres", "latency", "drain", "redaction", "tracing"}
 
 // Targets the report compares with. Missing one is reported, not failed:
 // the machines the benchmark runs on are shared and noisy.
@@ -102,7 +102,9 @@ type Report struct {
 	Drain    *Drain      `json:"drain,omitempty"`
 	// Redaction compares hub intake with first-hop redaction on and off.
 	Redaction *Redaction `json:"redaction,omitempty"`
-	Machine   Machine    `json:"machine"`
+	// Tracing compares hub intake with OpenTelemetry tracing on and off.
+	Tracing *Tracing `json:"tracing,omitempty"`
+	Machine Machine  `json:"machine"`
 }
 
 // Machine is what the run ran on: on a shared machine, the load others put
@@ -287,6 +289,13 @@ func Ingest(ctx context.Context, opt Options) (*Report, error) {
 			red.Error = fail("redaction", err)
 		}
 		rep.Redaction = red
+	}
+	if want("tracing") {
+		tr, err := r.tracing(ctx)
+		if err != nil {
+			tr.Error = fail("tracing", err)
+		}
+		rep.Tracing = tr
 	}
 	return rep, errors.Join(errs...)
 }

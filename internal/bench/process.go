@@ -38,11 +38,19 @@ type runningHub struct {
 // startHub opens a hub on database that accepts every location of cat, and
 // serves it on 127.0.0.1 until stop.
 func startHub(ctx context.Context, database string, cat *catalog) (*runningHub, error) {
+	return startHubWith(ctx, database, cat, nil)
+}
+
+// startHubWith is startHub with tune, if set, changing the config first.
+func startHubWith(ctx context.Context, database string, cat *catalog, tune func(*config.Hub)) (*runningHub, error) {
 	cfg := config.DefaultHub()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.Database = database
 	for _, loc := range cat.locations {
 		cfg.Stores = append(cfg.Stores, config.Store{ID: loc, Name: loc, Zone: zone, TokenSHA256: intake.HashToken(token(loc))})
+	}
+	if tune != nil {
+		tune(&cfg)
 	}
 	h, err := hub.New(ctx, cfg, quiet)
 	if err != nil {

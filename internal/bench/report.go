@@ -82,6 +82,15 @@ func WriteTable(w io.Writer, rep *Report, opt Options) error {
 			row("", "ratio with / without", fmt.Sprintf("%.2f", red.Ratio), fmt.Sprintf("≥ %.1f", red.Target), verdict(red.Pass))
 		}
 	}
+	if tr := rep.Tracing; tr != nil {
+		if tr.Error != "" {
+			row("tracing", "FAILED: "+tr.Error, "", "", "ERROR")
+		} else {
+			row("tracing", fmt.Sprintf("hub intake with tracing on (%d spans)", tr.Spans), rate(tr.OnEventsPerS), "", "")
+			row("", "… and off", rate(tr.OffEventsPerS), "", "")
+			row("", "ratio on / off", fmt.Sprintf("%.2f", tr.Ratio), fmt.Sprintf("≥ %.1f", tr.Target), verdict(tr.Pass))
+		}
+	}
 	return tw.Flush()
 }
 
