@@ -15,7 +15,7 @@ import (
 )
 
 // parkDeadLetter parks one document of the netsuite destination.
-func (b *bundle) parkDeadLetter(t *testing.T, id string) {
+func (b *bundle) parkDeadLetter(t testing.TB, id string) {
 	t.Helper()
 	at := b.clock.now()
 	if err := b.st.SaveProgress(context.Background(), store.Progress{Destination: "netsuite", Cursor: 1, Dead: []store.DeadLetter{{

@@ -62,7 +62,7 @@ func (b *bundle) audited() []access.Entry {
 	return append([]access.Entry(nil), b.audit...)
 }
 
-func setup(t *testing.T, tune func(*Options)) *bundle {
+func setup(t testing.TB, tune func(*Options)) *bundle {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "hub.db"))
