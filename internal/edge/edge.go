@@ -161,7 +161,7 @@ func New(ctx context.Context, cfg config.Edge, log *slog.Logger, opt Options) (*
 	mux.HandleFunc("GET /v1/stock/{sku}", e.stock)
 	mux.HandleFunc("GET /v1/health", e.health)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(e.reg, promhttp.HandlerOpts{}))
-	e.handler = obs.Handler(e.trace, e.log, mux)
+	e.handler = obs.Handler(e.trace, e.log, mux, "GET /v1/health", "GET /metrics")
 	return e, nil
 }
 

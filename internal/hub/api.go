@@ -102,7 +102,7 @@ func (h *Hub) routes() (http.Handler, error) {
 		return nil, err
 	}
 	h.patterns = mux.patterns
-	return obs.Handler(h.trace, h.log, mux), nil
+	return obs.Handler(h.trace, h.log, mux, "POST /v1/edge/status", "GET /v1/edge/snapshot", "GET /v1/health", "GET /metrics"), nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

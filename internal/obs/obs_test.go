@@ -113,6 +113,33 @@ func TestEventIDAndTraceIDInLogs(t *testing.T) {
 	}
 }
 
+func TestQuietRoutesTracedOnlyWhenAsked(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tr, _ := obs.New(context.Background(), obs.Config{Exporter: exp}, "test")
+	h := obs.Handler(tr, nil, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), "POST /v1/edge/status")
+	for _, tc := range []struct {
+		method, path, traceparent string
+		spans                     int
+	}{
+		{http.MethodPost, "/v1/edge/status", "", 0},
+		{http.MethodPost, "/v1/edge/status", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", 1},
+		{http.MethodPost, "/v1/events", "", 1},
+	} {
+		exp.Reset()
+		req := httptest.NewRequestWithContext(context.Background(), tc.method, tc.path, nil)
+		if tc.traceparent != "" {
+			req.Header.Set("traceparent", tc.traceparent)
+		}
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		if got := len(exp.GetSpans()); got != tc.spans {
+			t.Errorf("%s %s (traceparent %q): %d spans, want %d", tc.method, tc.path, tc.traceparent, got, tc.spans)
+		}
+		if tc.traceparent != "" && exp.GetSpans()[0].SpanContext.TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" {
+			t.Errorf("the caller's trace was not continued")
+		}
+	}
+}
+
 func TestTracingOffIsFree(t *testing.T) {
 	tr, err := obs.New(context.Background(), obs.Config{}, "test")
 	if err != nil || tr != nil {

@@ -76,8 +76,15 @@ func NewRequestID() string {
 // X-Request-ID if sane, else a new one), echoed in the response's
 // X-Request-ID and carried in its context for log lines; with tracing on,
 // a server span continues the caller's traceparent. log, if set, gets one
-// debug line per request (method, route, status, duration).
-func Handler(t *Tracing, log *slog.Logger, next http.Handler) http.Handler {
+// debug line per request (method, route, status, duration). Requests to
+// the quiet routes ("METHOD /path": heartbeats, health checks, scrapes)
+// get a span only when the caller sent a traceparent, so they do not flood
+// the trace store with one-span traces.
+func Handler(t *Tracing, log *slog.Logger, next http.Handler, quiet ...string) http.Handler {
+	skip := make(map[string]bool, len(quiet))
+	for _, q := range quiet {
+		skip[q] = true
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get(RequestIDHeader)
@@ -87,7 +94,7 @@ func Handler(t *Tracing, log *slog.Logger, next http.Handler) http.Handler {
 		w.Header().Set(RequestIDHeader, id)
 		ctx := WithRequestID(r.Context(), id)
 		var span trace.Span
-		if t != nil {
+		if t != nil && (!skip[r.Method+" "+r.URL.Path] || r.Header.Get("traceparent") != "") {
 			ctx, span = t.Start(t.Extract(ctx, r.Header), r.Method+" "+r.URL.Path, trace.WithSpanKind(trace.SpanKindServer),
 				trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("url.path", r.URL.Path),
 					attribute.String("tillsync.request_id", id)))
