@@ -20,6 +20,7 @@ const benchUsage = `Usage:
   tillsync bench oversell [--json] [--stores 50] [--skus 1000] [--hours 10] [--seed 0]
   tillsync bench reconcile [--json] [--tenders 1000000] [--lines 1000000]
   tillsync bench rebalance [--json] [--stores 20] [--skus 500] [--weeks 8] [--plan-stores 1000] [--plan-skus 10000]
+  tillsync bench quarantine [--json] [--items 20000] [--events 20000] [--batch 200] [--rounds 5]
 
 ingest measures, side by side on this machine: hub intake over HTTP against
 raw SQLite and PostgreSQL loops, sale-to-availability latency through an
@@ -46,12 +47,13 @@ Missed targets are reported, not failed.
 // benches are the benchmarks by name; each prints a table and, with --json,
 // one JSON object as its last line.
 var benches = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
-	"ingest":    runBenchIngest,
-	"erp":       runBenchERP,
-	"mapping":   runBenchMapping,
-	"oversell":  runBenchOversell,
-	"reconcile": runBenchReconcile,
-	"rebalance": runBenchRebalance,
+	"ingest":     runBenchIngest,
+	"erp":        runBenchERP,
+	"mapping":    runBenchMapping,
+	"oversell":   runBenchOversell,
+	"reconcile":  runBenchReconcile,
+	"rebalance":  runBenchRebalance,
+	"quarantine": runBenchQuarantine,
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {

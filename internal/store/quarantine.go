@@ -111,21 +111,17 @@ func (s *Store) insertRepairs(ctx context.Context, tx *sql.Tx, repairs []Repair)
 }
 
 // RecordRepairs records automatic repairs (a repair already recorded for
-// the same event line is kept).
+// the same event line is kept) in a light transaction: the caller appends
+// the repaired events next, and that append's fsynced commit makes the
+// repairs durable with them (a repair of an event the append does not
+// accept was recorded when the event first came).
 func (s *Store) RecordRepairs(ctx context.Context, repairs []Repair) error {
 	if len(repairs) == 0 {
 		return nil
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
+	err := s.light(ctx, func(tx *sql.Tx) error { return s.insertRepairs(ctx, tx, repairs) })
 	if err != nil {
-		return fmt.Errorf("store: begin repairs: %w", err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	if err := s.insertRepairs(ctx, tx, repairs); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: commit repairs: %w", err)
+		return fmt.Errorf("store: record repairs: %w", err)
 	}
 	return nil
 }
