@@ -50,7 +50,7 @@ func runClose(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	c := closing.FromConfig(cfg, st, exception.Hub{In: inbox.New(st, inbox.Options{Zones: zones})})
 	c.ReportOnly = *reportOnly
 	if len(files) > 0 {
-		eng, err := reconcile.NewEngine(reconcile.DefaultConfig(), reconcile.NewMemoryExceptions())
+		eng, err := reconcile.NewEngine(reconcile.DefaultConfig(), exception.NewMemory())
 		if err != nil {
 			return err
 		}

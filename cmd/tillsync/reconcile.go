@@ -18,9 +18,12 @@ import (
 	"time"
 
 	"github.com/tillsync/tillsync/internal/event"
+	"github.com/tillsync/tillsync/internal/inbox"
 	"github.com/tillsync/tillsync/internal/reconcile"
+	"github.com/tillsync/tillsync/internal/reconcile/exception"
 	"github.com/tillsync/tillsync/internal/reconcile/recbench"
 	"github.com/tillsync/tillsync/internal/settlement"
+	"github.com/tillsync/tillsync/internal/store"
 )
 
 // openExceptionsExit is the exit status of `tillsync reconcile` when the
@@ -111,8 +114,39 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 
-	exc := reconcile.NewMemoryExceptions()
-	e, err := loadEngine(ctx, cfg, exc, *statePath)
+	// Without a hub, exceptions live in memory for this run (and in
+	// --state between runs); with one, they go to its exceptions inbox.
+	var (
+		exc    exception.Inbox
+		mem    *exception.Memory
+		hubInb exception.Hub
+		st     *store.Store
+	)
+	if *hubConfig != "" {
+		hc, s, err := openHubStore(ctx, *hubConfig)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = s.Close() }()
+		if *statePath == "" {
+			p, ok := hubStatePath(hc.Database)
+			if !ok {
+				fmt.Fprintln(stderr, "tillsync reconcile: with a PostgreSQL hub give --state FILE (the open items kept between runs)")
+				return exitCode(2)
+			}
+			*statePath = p
+		}
+		zones := map[string]string{}
+		for _, z := range hc.Stores {
+			zones[z.ID] = z.Zone
+		}
+		st, hubInb = s, exception.Hub{In: inbox.New(s, inbox.Options{Zones: zones})}
+		exc = hubInb
+	} else {
+		mem = exception.NewMemory()
+		exc = mem
+	}
+	e, err := loadEngine(ctx, cfg, mem, exc, *statePath)
 	if err != nil {
 		return err
 	}
@@ -121,8 +155,8 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if err := readTendersFile(*tendersPath, e, stderr); err != nil {
 			return err
 		}
-	case *hubConfig != "":
-		if err := readHubTenders(ctx, *hubConfig, e); err != nil {
+	case st != nil:
+		if err := readHubTenders(ctx, st, e); err != nil {
 			return err
 		}
 	}
@@ -142,8 +176,13 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return err
 		}
 	}
-	open := exc.Open()
-	rank := map[string]int{reconcile.SeverityHigh: 0, reconcile.SeverityMedium: 1, reconcile.SeverityLow: 2}
+	var open []exception.Exception
+	if mem != nil {
+		open = mem.Open()
+	} else if open, err = hubInb.Active(ctx, exception.KindSettlementUnmatched); err != nil {
+		return err
+	}
+	rank := map[exception.Severity]int{exception.Critical: 0, exception.Error: 1, exception.Warning: 2, exception.Info: 3}
 	sort.SliceStable(open, func(i, j int) bool { return rank[open[i].Severity] < rank[open[j].Severity] })
 	out := bufio.NewWriter(stdout)
 	if *asJSON {
@@ -163,7 +202,20 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return nil
 }
 
-func loadEngine(ctx context.Context, cfg reconcile.Config, exc reconcile.Exceptions, path string) (*reconcile.Engine, error) {
+// hubStatePath is where a hub on SQLite keeps reconciliation's open items:
+// beside its database.
+func hubStatePath(database string) (string, bool) {
+	db, ok := strings.CutPrefix(database, "sqlite:")
+	if !ok {
+		return "", false
+	}
+	return filepath.Join(filepath.Dir(db), "reconcile-state.json"), true
+}
+
+// loadEngine restores the engine from the state file, if there is one. mem,
+// when not nil, is the in-memory inbox behind exc: the exceptions earlier
+// runs raised are put back in it (a hub's inbox keeps its own).
+func loadEngine(ctx context.Context, cfg reconcile.Config, mem *exception.Memory, exc exception.Inbox, path string) (*reconcile.Engine, error) {
 	if path == "" {
 		return reconcile.NewEngine(cfg, exc)
 	}
@@ -181,7 +233,11 @@ func loadEngine(ctx context.Context, cfg reconcile.Config, exc reconcile.Excepti
 	}
 	// Exceptions raised by earlier runs are open again in this one.
 	for _, k := range st.Raised {
-		if err := exc.Raise(ctx, reconcile.Exception{Key: k, Kind: "carried", Summary: "raised by an earlier run"}); err != nil {
+		if mem == nil {
+			break
+		}
+		if err := mem.Raise(ctx, exception.Exception{Key: k, Kind: exception.KindSettlementUnmatched, Severity: exception.Warning,
+			Title: "raised by an earlier run (" + path + ")"}); err != nil {
 			return nil, err
 		}
 	}
@@ -233,13 +289,10 @@ func readTendersFile(path string, e *reconcile.Engine, stderr io.Writer) error {
 	return err
 }
 
-func readHubTenders(ctx context.Context, configPath string, e *reconcile.Engine) error {
-	_, st, err := openHubStore(ctx, configPath)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = st.Close() }()
-	var after int64
+// readHubTenders feeds the card tenders of the events after the engine's
+// log sequence (all of them on a first run).
+func readHubTenders(ctx context.Context, st *store.Store, e *reconcile.Engine) error {
+	after := e.LogSeq()
 	for {
 		batch, err := st.EventsAfter(ctx, after, 5000)
 		if err != nil {
@@ -252,6 +305,7 @@ func readHubTenders(ctx context.Context, configPath string, e *reconcile.Engine)
 			e.AddTenders(reconcile.TendersFromEvent(s.Event)...)
 			after = s.Seq
 		}
+		e.SetLogSeq(after)
 	}
 }
 
@@ -303,7 +357,7 @@ func readSettlementFile(path string, kind settlement.Format, mapping string, e *
 	return nil
 }
 
-func writeReconcileJSON(w io.Writer, e *reconcile.Engine, open []reconcile.Exception, matches bool) error {
+func writeReconcileJSON(w io.Writer, e *reconcile.Engine, open []exception.Exception, matches bool) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	var err error
@@ -320,7 +374,7 @@ func writeReconcileJSON(w io.Writer, e *reconcile.Engine, open []reconcile.Excep
 	}
 	for _, x := range open {
 		if err := enc.Encode(struct {
-			Exception reconcile.Exception `json:"exception"`
+			Exception exception.Exception `json:"exception"`
 		}{x}); err != nil {
 			return err
 		}
@@ -330,7 +384,7 @@ func writeReconcileJSON(w io.Writer, e *reconcile.Engine, open []reconcile.Excep
 	}{e.Summary()})
 }
 
-func writeReconcileTable(w io.Writer, e *reconcile.Engine, open []reconcile.Exception, matches bool) error {
+func writeReconcileTable(w io.Writer, e *reconcile.Engine, open []exception.Exception, matches bool) error {
 	if matches {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "RULE\tEXPLANATION")
@@ -356,14 +410,14 @@ func writeReconcileTable(w io.Writer, e *reconcile.Engine, open []reconcile.Exce
 	}
 	fmt.Fprintf(w, "\n%d exception(s):\n", len(open))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SEVERITY\tKIND\tSUMMARY")
+	fmt.Fprintln(tw, "SEVERITY\tEXCEPTION")
 	const most = 50
 	for i, x := range open {
 		if i == most {
-			fmt.Fprintf(tw, "…\t\t%d more (--json lists them all)\n", len(open)-most)
+			fmt.Fprintf(tw, "…\t%d more (--json lists them all)\n", len(open)-most)
 			break
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", x.Severity, x.Kind, x.Summary)
+		fmt.Fprintf(tw, "%s\t%s\n", x.Severity, x.Title)
 	}
 	return tw.Flush()
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tillsync/tillsync/internal/event"
+	"github.com/tillsync/tillsync/internal/inbox"
 	"github.com/tillsync/tillsync/internal/store"
 )
 
@@ -117,4 +118,106 @@ func TestReconcileCLIFromHubLog(t *testing.T) {
 	if !strings.Contains(out.String(), "reference ch_hub and amount 30.00 EUR equal") || !strings.Contains(out.String(), "no exceptions") {
 		t.Fatalf("output:\n%s", out.String())
 	}
+}
+
+// tillsync reconcile --config: what stays open is raised in the hub's
+// exceptions inbox as settlement_unmatched, the state is kept beside the
+// database, and a second run with the late settlement file auto-resolves
+// it (reading only the log's new events).
+func TestReconcileCLIRaisesAndResolvesInHubInbox(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "hub.db")
+	cfg := filepath.Join(dir, "hub.yaml")
+	yaml := "listen: \"127.0.0.1:0\"\ninsecure_plaintext: true\ndatabase: \"sqlite:" + db + "\"\n" +
+		"stores:\n  - id: s1\n    zone: Europe/Berlin\n    token_sha256: \"" + strings.Repeat("ab", 32) + "\"\n"
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(ctx, "sqlite:"+db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	var evs []*event.Event
+	for i, ref := range []string{"ch_a", "ch_b", "ch_c"} {
+		evs = append(evs, &event.Event{ID: "k" + ref, Type: event.TypeSale, Location: "s1", Source: "pos", OccurredAt: at.Add(time.Duration(i) * time.Hour),
+			Zone: "Europe/Berlin", ReceivedAt: at,
+			Body: &event.Sale{Currency: "EUR", Lines: []event.SaleLine{{SKU: "X", Quantity: event.Units(1), UnitPrice: event.Amount(1000 * (i + 1))}},
+				Tenders: []event.Tender{{Kind: event.TenderCard, Amount: event.Amount(1000 * (i + 1)), Reference: ref}}}})
+	}
+	if _, err := st.Append(ctx, evs, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	_ = st.Close()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(reconcileStripeHeader+body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	first := write("psp-1.csv", "po_1,txn_1,2026-03-02 09:01:00,2026-03-04 00:00:00,eur,10.00,0.30,9.70,charge,ch_a,\n")
+	late := write("psp-2.csv", "po_2,txn_2,2026-03-03 09:01:00,2026-03-05 00:00:00,eur,20.00,0.40,19.60,charge,ch_b,\n"+
+		"po_2,txn_3,2026-03-03 09:02:00,2026-03-05 00:00:00,eur,30.00,0.50,29.50,charge,ch_c,\n")
+
+	var out, errOut bytes.Buffer
+	err = run(ctx, []string{"reconcile", "--config", cfg, "--settlement", first, "--as-of", "2026-03-20", "--json"}, &out, &errOut)
+	var ec exitCode
+	if !errors.As(err, &ec) || ec != openExceptionsExit {
+		t.Fatalf("first run: err %v, want exit %d\n%s%s", err, openExceptionsExit, out.String(), errOut.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "reconcile-state.json")); err != nil {
+		t.Fatalf("state beside the database: %v", err)
+	}
+	active := reconcileInbox(t, db, inbox.StateActive)
+	if len(active) != 2 {
+		t.Fatalf("active exceptions after the first run: %+v", active)
+	}
+	for _, x := range active {
+		var ev map[string]any
+		if err := json.Unmarshal(x.Evidence, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if x.Kind != inbox.SettlementUnmatched || x.Location != "s1" || x.Zone != "Europe/Berlin" || ev["sub_kind"] != "unsettled_tender" ||
+			ev["amount"] == nil || !strings.HasPrefix(x.Title, "Unsettled tender: ") {
+			t.Errorf("exception %+v, evidence %v", x, ev)
+		}
+	}
+	if !strings.Contains(out.String(), `"key":"reconcile:tender:kch_b#0"`) || !strings.Contains(out.String(), `"kind":"settlement_unmatched"`) {
+		t.Errorf("first run output lists the inbox's exceptions:\n%s", out.String())
+	}
+
+	out.Reset()
+	errOut.Reset()
+	if err := run(ctx, []string{"reconcile", "--config", cfg, "--settlement", late, "--as-of", "2026-03-20"}, &out, &errOut); err != nil {
+		t.Fatalf("second run: %v\n%s%s", err, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "no exceptions") || strings.Contains(out.String(), "fed twice") {
+		t.Errorf("second run output:\n%s", out.String())
+	}
+	if n := len(reconcileInbox(t, db, inbox.StateActive)); n != 0 {
+		t.Errorf("%d exception(s) still active after the late file", n)
+	}
+	if done := reconcileInbox(t, db, string(inbox.AutoResolved)); len(done) != 2 {
+		t.Errorf("auto-resolved: %+v", done)
+	}
+}
+
+// reconcileInbox lists the hub inbox's settlement_unmatched exceptions in
+// a state.
+func reconcileInbox(t *testing.T, db, state string) []inbox.Exception {
+	t.Helper()
+	st, err := store.Open(context.Background(), "sqlite:"+db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = st.Close() }()
+	p, err := inbox.New(st, inbox.Options{Zones: map[string]string{"s1": "Europe/Berlin"}}).List(context.Background(),
+		inbox.Filter{State: state, Kind: string(inbox.SettlementUnmatched), Limit: inbox.MaxLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Exceptions
 }

@@ -19,9 +19,9 @@
 // card tenders of a store less fees, and a batch less a small residue
 // (subset-sum with a cap).
 //
-// Unmatched items become exceptions through the small Exceptions interface
-// defined here, with a stable key per open item; the exceptions inbox
-// implements it. The engine's open items are serialisable (State) so that a
+// Unmatched items become exceptions of kind settlement_unmatched (the
+// sub-kind in their evidence) through exception.Inbox, with a stable key
+// per open item; exception.Hub puts them in the hub's exceptions inbox. The engine's open items are serialisable (State) so that a
 // hub can keep them between runs in a file of its own beside its database.
 //
 // It must not parse files (internal/settlement does), store events

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tillsync/tillsync/internal/event"
+	"github.com/tillsync/tillsync/internal/reconcile/exception"
 )
 
 // none marks the end of an index chain and an open (unmatched) item.
@@ -54,7 +55,7 @@ type amountKey struct {
 // use.
 type Engine struct {
 	cfg Config
-	exc Exceptions
+	exc exception.Inbox
 
 	tenders []Tender
 	ts      []tstate
@@ -96,10 +97,11 @@ type Engine struct {
 	touched    []string // references with candidates on both sides but no pair
 	toResolve  []resolution
 	stats      Stats
+	logSeq     int64 // see LogSeq
 }
 
 // NewEngine returns an empty engine. exc may be nil (nothing is raised).
-func NewEngine(cfg Config, exc Exceptions) (*Engine, error) {
+func NewEngine(cfg Config, exc exception.Inbox) (*Engine, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -159,7 +161,7 @@ func day(t time.Time) int32 {
 
 // Run matches everything queued since the last Run against each other and
 // against what is still open, then auto-resolves the exceptions of items it
-// matched. It returns an error only when ctx ends or the Exceptions fail;
+// matched. It returns an error only when ctx ends or the exceptions inbox fails;
 // matches made stand either way.
 func (e *Engine) Run(ctx context.Context) error {
 	nt, nl := len(e.tenders), len(e.lines)

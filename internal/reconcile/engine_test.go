@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tillsync/tillsync/internal/event"
+	"github.com/tillsync/tillsync/internal/reconcile/exception"
 	"github.com/tillsync/tillsync/internal/settlement"
 )
 
@@ -23,7 +24,7 @@ func line(row int, gross, fee event.Amount, ref string) Line {
 
 type bundle struct {
 	e   *Engine
-	exc *MemoryExceptions
+	exc *exception.Memory
 }
 
 func setup(t *testing.T, mod ...func(*Config)) bundle {
@@ -32,7 +33,7 @@ func setup(t *testing.T, mod ...func(*Config)) bundle {
 	for _, m := range mod {
 		m(&cfg)
 	}
-	exc := NewMemoryExceptions()
+	exc := exception.NewMemory()
 	e, err := NewEngine(cfg, exc)
 	if err != nil {
 		t.Fatal(err)
@@ -259,7 +260,7 @@ func TestChargebackLinkedToSale(t *testing.T) {
 		t.Fatalf("chargeback: %+v", b.matches())
 	}
 	open := b.exc.Open()
-	if len(open) != 1 || open[0].Kind != KindChargeback || open[0].Severity != SeverityHigh || open[0].Evidence["sale_event"] != "sale-1" {
+	if len(open) != 1 || evidence(open[0])["sub_kind"] != SubKindChargeback || open[0].Kind != exception.KindSettlementUnmatched || open[0].Severity != exception.Error || evidence(open[0])["sale_event"] != "sale-1" {
 		t.Fatalf("chargeback exception: %+v", open)
 	}
 }
@@ -350,7 +351,7 @@ func TestDepositBundlesADayOfTendersLessFees(t *testing.T) {
 		t.Errorf("explanation\n got %q\nwant %q", m[0].Explanation, want)
 	}
 	open := b.exc.Open()
-	if len(open) != 1 || open[0].Evidence["event"] != "sale-other-store" {
+	if len(open) != 1 || evidence(open[0])["event"] != "sale-other-store" {
 		t.Fatalf("after the deposit, open: %+v", open)
 	}
 	if r, ok := b.exc.Resolved("reconcile:tender:sale-a#0"); !ok || !strings.Contains(r, "less fees") {
@@ -387,7 +388,8 @@ func TestLateFileResolvesOpenException(t *testing.T) {
 		t.Fatal(err)
 	}
 	open := b.exc.Open()
-	if len(open) != 1 || open[0].Key != "reconcile:tender:sale-1#0" || open[0].Kind != KindUnsettledTender {
+	if len(open) != 1 || open[0].Key != "reconcile:tender:sale-1#0" || evidence(open[0])["sub_kind"] != SubKindUnsettledTender ||
+		open[0].Amount == nil || *open[0].Amount != (event.Money{Amount: 4250, Currency: "EUR"}) || open[0].Location == "" || !strings.HasPrefix(open[0].Title, "Unsettled tender: ") {
 		t.Fatalf("open exceptions: %+v", open)
 	}
 	// Reviewing again does not raise it again.
@@ -422,7 +424,7 @@ func TestUnmatchedLineRaisedAndLateTenderResolvesIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	open := b.exc.Open()
-	if len(open) != 1 || open[0].Kind != KindUnmatchedLine || open[0].Evidence["payment_reference"] != "ch_1" {
+	if len(open) != 1 || evidence(open[0])["sub_kind"] != SubKindUnmatchedLine || evidence(open[0])["payment_reference"] != "ch_1" {
 		t.Fatalf("open %+v", open)
 	}
 	b.e.AddTenders(tender("sale-1", 4250, "ch_1")) // the store's edge was offline
@@ -493,4 +495,10 @@ func TestConfigValidate(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "tolerance") || !strings.Contains(err.Error(), "max_fee_bp") {
 		t.Fatalf("Validate = %v", err)
 	}
+}
+
+// evidence is the engine's evidence of x.
+func evidence(x exception.Exception) map[string]string {
+	ev, _ := x.Evidence.(map[string]string)
+	return ev
 }

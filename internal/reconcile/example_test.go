@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/tillsync/tillsync/internal/reconcile"
+	"github.com/tillsync/tillsync/internal/reconcile/exception"
 	"github.com/tillsync/tillsync/internal/settlement"
 )
 
 // A till's card payment, and the PSP line that settles it a day later.
 func ExampleEngine() {
 	ctx := context.Background()
-	exc := reconcile.NewMemoryExceptions()
+	exc := exception.NewMemory()
 	e, err := reconcile.NewEngine(reconcile.DefaultConfig(), exc)
 	if err != nil {
 		panic(err)

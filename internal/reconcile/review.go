@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tillsync/tillsync/internal/event"
+	"github.com/tillsync/tillsync/internal/reconcile/exception"
 )
 
 // Stats count what the engine has seen and done.
@@ -147,7 +148,41 @@ func (e *Engine) Review(ctx context.Context, asOf time.Time) error {
 	return nil
 }
 
-func (e *Engine) tenderException(t *Tender) Exception {
+// What an exception of kind settlement_unmatched is about: its evidence's
+// "sub_kind", also the first words of its title.
+const (
+	// SubKindUnsettledTender: a card tender no settlement line or deposit
+	// accounts for after the date window.
+	SubKindUnsettledTender = "unsettled_tender"
+	// SubKindUnmatchedLine: a settlement payment or refund no tender
+	// accounts for.
+	SubKindUnmatchedLine = "unmatched_settlement_line"
+	// SubKindUnmatchedDeposit: a bank deposit or PSP payout no batch or day
+	// of tenders adds up to.
+	SubKindUnmatchedDeposit = "unmatched_deposit"
+	// SubKindChargeback: a chargeback, with the sale it disputes when found.
+	SubKindChargeback = "chargeback"
+)
+
+// titles start an exception's title by its sub-kind.
+var titles = map[string]string{
+	SubKindUnsettledTender:  "Unsettled tender",
+	SubKindUnmatchedLine:    "Unmatched settlement line",
+	SubKindUnmatchedDeposit: "Unmatched deposit",
+	SubKindChargeback:       "Chargeback",
+}
+
+// unmatched is an exception of kind settlement_unmatched about sub; its
+// evidence is a map[string]string of facts by name.
+func unmatched(key, sub string, sev exception.Severity, m event.Money, at time.Time, ev map[string]string, what string) exception.Exception {
+	ev["sub_kind"] = sub
+	return exception.Exception{
+		Key: key, Kind: exception.KindSettlementUnmatched, Severity: sev,
+		Title: titles[sub] + ": " + what, Amount: &m, At: at.UTC(), Evidence: ev,
+	}
+}
+
+func (e *Engine) tenderException(t *Tender) exception.Exception {
 	ev := map[string]string{"event": t.Event, "tender": strconv.Itoa(t.Index), "location": t.Location}
 	set(ev, "reference", t.Reference)
 	set(ev, "card_last4", t.Last4)
@@ -157,49 +192,52 @@ func (e *Engine) tenderException(t *Tender) Exception {
 	if t.Amount < 0 {
 		what = "card refund"
 	}
-	return Exception{
-		Key: tenderKey(t), Kind: KindUnsettledTender, Severity: SeverityMedium,
-		Summary: fmt.Sprintf("%s of %s at %s on %s has not been settled within %d days", what, t.Money(), t.Location, localDay(t), e.cfg.WindowDays),
-		Amount:  t.Money(), At: t.At, Zone: t.Zone, Evidence: ev,
-	}
+	x := unmatched(tenderKey(t), SubKindUnsettledTender, exception.Warning, t.Money(), t.At, ev,
+		fmt.Sprintf("%s of %s at %s on %s has not been settled within %d days", what, t.Money(), t.Location, localDay(t), e.cfg.WindowDays))
+	x.Location, x.Zone, x.Subject = t.Location, t.Zone, "tender "+t.Key()
+	return x
 }
 
-func (e *Engine) lineException(l *Line, c class) Exception {
+func (e *Engine) lineException(l *Line, c class) exception.Exception {
 	ev := map[string]string{"file": l.File, "line": strconv.Itoa(l.Row), "type": string(l.Type)}
 	r := l.Refs
 	for k, v := range map[string]string{"bank_reference": r.Bank, "payment_reference": r.Payment, "merchant_reference": r.Merchant,
 		"batch": r.Batch, "end_to_end": r.EndToEnd, "card_last4": r.CardLastFour, "auth_code": r.AuthCode, "description": l.Description} {
 		set(ev, k, v)
 	}
-	x := Exception{Key: lineKey(l), Amount: l.Money(), At: l.Date, Evidence: ev}
+	var x exception.Exception
 	if c == classDeposit {
-		x.Kind, x.Severity = KindUnmatchedDeposit, SeverityHigh
-		x.Amount = absMoney(event.Money{Amount: l.Net, Currency: l.Currency})
-		x.Summary = fmt.Sprintf("%s of %s on %s (%s) matches no batch and no day of card tenders", l.Type, x.Amount, l.Date.Format("2006-01-02"), l.Where())
+		m := absMoney(event.Money{Amount: l.Net, Currency: l.Currency})
+		what := fmt.Sprintf("%s of %s on %s (%s) matches no batch and no day of card tenders", l.Type, m, l.Date.Format("2006-01-02"), l.Where())
 		if b := e.batches[l.Refs.Batch]; b != nil {
 			ev["batch_net"] = event.Money{Amount: b.net, Currency: b.cur}.String()
 			ev["batch_lines"] = strconv.Itoa(len(b.members))
-			x.Summary = fmt.Sprintf("%s of %s on %s (%s) does not equal the net %s of batch %s's %d line(s)", l.Type, x.Amount, l.Date.Format("2006-01-02"), l.Where(),
+			what = fmt.Sprintf("%s of %s on %s (%s) does not equal the net %s of batch %s's %d line(s)", l.Type, m, l.Date.Format("2006-01-02"), l.Where(),
 				ev["batch_net"], b.id, len(b.members))
 		}
-		return x
+		x = unmatched(lineKey(l), SubKindUnmatchedDeposit, exception.Error, m, l.Date, ev, what)
+	} else {
+		x = unmatched(lineKey(l), SubKindUnmatchedLine, exception.Warning, l.Money(), l.Date, ev,
+			fmt.Sprintf("%s of %s on %s (%s) matches no till tender", l.Type, l.Money(), l.Date.Format("2006-01-02"), l.Where()))
 	}
-	x.Kind, x.Severity = KindUnmatchedLine, SeverityMedium
-	x.Summary = fmt.Sprintf("%s of %s on %s (%s) matches no till tender", l.Type, l.Money(), l.Date.Format("2006-01-02"), l.Where())
+	x.Subject = string(l.Format) + " " + l.Where()
 	return x
 }
 
-func (e *Engine) chargebackException(j int32) Exception {
+func (e *Engine) chargebackException(j int32) exception.Exception {
 	l := &e.lines[j]
 	x := e.lineException(l, classChargeback)
-	x.Kind, x.Severity = KindChargeback, SeverityHigh
+	ev := x.Evidence.(map[string]string)
+	ev["sub_kind"] = SubKindChargeback
+	x.Severity = exception.Error
 	if m := e.ls[j].match; m != none {
 		t := &e.tenders[e.matches[m].tender]
-		x.Evidence["sale_event"] = t.Event
-		x.Evidence["sale_location"] = t.Location
-		x.Summary = e.explain(m)
+		ev["sale_event"] = t.Event
+		ev["sale_location"] = t.Location
+		x.Location, x.Zone = t.Location, t.Zone
+		x.Title = titles[SubKindChargeback] + ": " + e.explain(m)
 	} else {
-		x.Summary = fmt.Sprintf("%s of %s on %s (%s): the sale it disputes is not found", l.Type, l.Money(), l.Date.Format("2006-01-02"), l.Where())
+		x.Title = titles[SubKindChargeback] + ": " + fmt.Sprintf("%s of %s on %s (%s): the sale it disputes is not found", l.Type, l.Money(), l.Date.Format("2006-01-02"), l.Where())
 	}
 	return x
 }

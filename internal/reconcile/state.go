@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tillsync/tillsync/internal/event"
+	"github.com/tillsync/tillsync/internal/reconcile/exception"
 )
 
 // carried marks a line restored from a State that was matched before: it
@@ -31,6 +32,10 @@ type State struct {
 	Batches []BatchState `json:"batches,omitempty"`
 	// Raised are the keys of the open exceptions.
 	Raised []string `json:"raised,omitempty"`
+	// LogSeq is the hub event log's sequence the tenders were read up to:
+	// a later run reads only the events after it (its matched tenders are
+	// not kept, so reading them again would make them open).
+	LogSeq int64 `json:"log_seq,omitempty"`
 }
 
 // BatchState is a batch waiting for its bank deposit. Members are kept
@@ -48,7 +53,7 @@ type BatchState struct {
 
 // State returns the engine's open state as of the last Run.
 func (e *Engine) State() State {
-	st := State{Version: StateVersion, Tenders: []Tender{}, Lines: []Line{}}
+	st := State{Version: StateVersion, Tenders: []Tender{}, Lines: []Line{}, LogSeq: e.logSeq}
 	for _, i := range e.openT {
 		if e.ts[i].match == none {
 			st.Tenders = append(st.Tenders, e.tenders[i])
@@ -117,11 +122,12 @@ func ReadState(r io.Reader) (State, error) {
 // Restore builds an engine from a State and runs it once, so that its open
 // items are indexed again; exceptions raised before stay raised (and are
 // resolved when their item is matched).
-func Restore(ctx context.Context, cfg Config, exc Exceptions, st State) (*Engine, error) {
+func Restore(ctx context.Context, cfg Config, exc exception.Inbox, st State) (*Engine, error) {
 	e, err := NewEngine(cfg, exc)
 	if err != nil {
 		return nil, err
 	}
+	e.logSeq = st.LogSeq
 	raised := make(map[string]bool, len(st.Raised))
 	for _, k := range st.Raised {
 		raised[k] = true
@@ -172,3 +178,10 @@ func (e *Engine) carry(l Line) int32 {
 	e.seen["l:"+l.Key()] = struct{}{}
 	return j
 }
+
+// LogSeq is the hub event log's sequence the engine's tenders were read up
+// to (0: none, or they did not come from a log).
+func (e *Engine) LogSeq() int64 { return e.logSeq }
+
+// SetLogSeq records that tenders were read from the hub event log up to seq.
+func (e *Engine) SetLogSeq(seq int64) { e.logSeq = seq }

@@ -25,6 +25,7 @@ func TestStateCarriesOpenItemsAndExceptions(t *testing.T) {
 	po := Line{File: "psp.csv", Row: 4, Format: settlement.FormatStripe, Type: settlement.TypePayout, Date: l2.Date, Currency: "EUR", Net: -1000, Gross: -1000,
 		Refs: settlement.References{Batch: "po_A", Bank: "txn_po"}}
 	b.e.AddLines(l2, l3, po)
+	b.e.SetLogSeq(77)
 	b.run(t)
 	if err := b.e.Review(ctx, day0.Add(8*24*time.Hour)); err != nil {
 		t.Fatal(err)
@@ -46,6 +47,9 @@ func TestStateCarriesOpenItemsAndExceptions(t *testing.T) {
 	e2, err := Restore(ctx, DefaultConfig(), b.exc, st)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if e2.LogSeq() != 77 {
+		t.Errorf("log sequence after restore = %d, want 77 (the hub's events read so far)", e2.LogSeq())
 	}
 	late := line(9, 4250, 0, "ch_late")
 	late.File = "late.csv"

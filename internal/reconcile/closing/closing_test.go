@@ -173,7 +173,7 @@ func TestPreviewAndBadInput(t *testing.T) {
 func TestSettlementFromFiles(t *testing.T) {
 	t.Parallel()
 	c, _ := setup(t)
-	eng, err := reconcile.NewEngine(reconcile.DefaultConfig(), reconcile.NewMemoryExceptions())
+	eng, err := reconcile.NewEngine(reconcile.DefaultConfig(), exception.NewMemory())
 	if err != nil {
 		t.Fatal(err)
 	}

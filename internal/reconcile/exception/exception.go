@@ -1,5 +1,5 @@
-// Package exception is what the reconciliation checks (completeness, cash,
-// shrinkage) need of the exceptions inbox: raise a problem under a stable
+// Package exception is what the reconciliation checks (card matching,
+// completeness, cash, shrinkage) need of the exceptions inbox: raise a problem under a stable
 // key with its evidence, and resolve it by that key when a later check
 // finds it fixed. It owns no storage; the inbox does. Memory is an
 // in-memory implementation for tests and for running checks without one.
@@ -10,6 +10,9 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
+
+	"github.com/tillsync/tillsync/internal/event"
 )
 
 // Kinds the reconciliation checks raise.
@@ -17,6 +20,10 @@ const (
 	KindERPMissing       = "erp_missing"
 	KindCashVariance     = "cash_variance"
 	KindShrinkageAnomaly = "shrinkage_anomaly"
+	// KindSettlementUnmatched: card matching left a tender, a settlement
+	// line or a deposit open too long, or found a chargeback; which of
+	// these it is, the evidence's "sub_kind" says (see reconcile).
+	KindSettlementUnmatched = "settlement_unmatched"
 )
 
 // Severity ranks an exception for the inbox.
@@ -26,6 +33,7 @@ type Severity string
 const (
 	Info     Severity = "info"
 	Warning  Severity = "warning"
+	Error    Severity = "error"
 	Critical Severity = "critical"
 )
 
@@ -42,8 +50,14 @@ type Exception struct {
 	// a cashier).
 	Subject string `json:"subject"`
 	Title   string `json:"title"`
-	// Evidence is the data behind it, JSON-encodable.
+	// Evidence is the data behind it, JSON-encodable (an object).
 	Evidence any `json:"evidence"`
+	// Amount is the money at stake, for checks about money (a tender, a
+	// settlement line); nil otherwise.
+	Amount *event.Money `json:"amount,omitempty"`
+	// At is when the fact behind it happened (the sale, the booking), in
+	// UTC, when there is one; Zone is the store's.
+	At time.Time `json:"at,omitzero"`
 }
 
 // Inbox receives exceptions.
@@ -60,6 +74,7 @@ type Memory struct {
 	mu       sync.Mutex
 	open     map[string]Exception
 	resolved map[string]string
+	raises   int
 }
 
 // NewMemory returns an empty in-memory inbox.
@@ -76,7 +91,16 @@ func (m *Memory) Raise(_ context.Context, e Exception) error {
 	defer m.mu.Unlock()
 	m.open[e.Key] = e
 	delete(m.resolved, e.Key)
+	m.raises++
 	return nil
+}
+
+// Raises counts successful Raise calls, repeats included: a check that
+// raises only on news raises the same problem once.
+func (m *Memory) Raises() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.raises
 }
 
 // Resolve implements Inbox.

@@ -2,8 +2,11 @@ package exception_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
+	"time"
 
+	"github.com/tillsync/tillsync/internal/event"
 	"github.com/tillsync/tillsync/internal/inbox"
 	"github.com/tillsync/tillsync/internal/reconcile/exception"
 	"github.com/tillsync/tillsync/internal/store/storetest"
@@ -43,5 +46,45 @@ func TestHubInboxRaisesDedupsAndResolves(t *testing.T) {
 	}
 	if err := h.Resolve(ctx, "no-such-key", "x"); err != nil {
 		t.Errorf("resolving an unknown key: %v", err)
+	}
+}
+
+// Amount and At go into the inbox's evidence beside the check's own facts,
+// and Active lists what is open of a kind.
+func TestHubKeepsAmountAndTimeAndListsActive(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := storetest.Open(t, storetest.Engines()[0])
+	h := exception.Hub{In: inbox.New(st, inbox.Options{})}
+	at := time.Date(2026, 3, 2, 14, 5, 0, 0, time.FixedZone("CET", 3600))
+	x := exception.Exception{Key: "reconcile:tender:sale-1#0", Kind: exception.KindSettlementUnmatched, Severity: exception.Warning,
+		Location: "s1", Title: "Unsettled tender: 42.50 EUR", Amount: &event.Money{Amount: 4250, Currency: "EUR"}, At: at,
+		Evidence: map[string]string{"sub_kind": "unsettled_tender", "reference": "ch_1"}}
+	if err := h.Raise(ctx, x); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Raise(ctx, exception.Exception{Key: "cash_variance:s1", Kind: exception.KindCashVariance, Severity: exception.Info,
+		Title: "drawer", Evidence: map[string]any{}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := h.Active(ctx, exception.KindSettlementUnmatched)
+	if err != nil || len(got) != 1 || got[0].Key != x.Key || got[0].Severity != exception.Warning {
+		t.Fatalf("active = %+v, %v", got, err)
+	}
+	var ev struct {
+		SubKind string      `json:"sub_kind"`
+		Ref     string      `json:"reference"`
+		Amount  event.Money `json:"amount"`
+		At      time.Time   `json:"at"`
+	}
+	if err := json.Unmarshal(got[0].Evidence.(json.RawMessage), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.SubKind != "unsettled_tender" || ev.Ref != "ch_1" || ev.Amount != *x.Amount || !ev.At.Equal(at) || ev.At.Location() != time.UTC {
+		t.Errorf("evidence = %+v", ev)
+	}
+	if err := h.Raise(ctx, exception.Exception{Key: "k", Kind: exception.KindSettlementUnmatched, Severity: exception.Warning,
+		Title: "t", Amount: x.Amount, Evidence: []string{"not an object"}}); err == nil {
+		t.Error("amount beside evidence that is not an object: no error")
 	}
 }

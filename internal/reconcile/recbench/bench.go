@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tillsync/tillsync/internal/reconcile"
+	"github.com/tillsync/tillsync/internal/reconcile/exception"
 	"github.com/tillsync/tillsync/internal/settlement"
 	"github.com/tillsync/tillsync/internal/settlement/stripe"
 )
@@ -154,7 +155,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 		runtime.GC()
 		t0, c0 = time.Now(), cpuSeconds()
-		exc := reconcile.NewMemoryExceptions()
+		exc := exception.NewMemory()
 		e, err := reconcile.NewEngine(o.Config, exc)
 		if err != nil {
 			return nil, err

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tillsync/tillsync/internal/reconcile"
+	"github.com/tillsync/tillsync/internal/reconcile/exception"
 )
 
 func BenchmarkParse(b *testing.B) {
@@ -45,7 +46,7 @@ func BenchmarkMatch(b *testing.B) {
 	}
 	b.Run("engine", func(b *testing.B) {
 		for range b.N {
-			e, _ := reconcile.NewEngine(reconcile.DefaultConfig(), reconcile.NewMemoryExceptions())
+			e, _ := reconcile.NewEngine(reconcile.DefaultConfig(), exception.NewMemory())
 			e.AddTenders(ts...)
 			e.AddLines(ls...)
 			if err := e.Run(context.Background()); err != nil {
