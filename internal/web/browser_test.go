@@ -110,6 +110,12 @@ func startWorld(t *testing.T) *world {
 	cfg.Channels = []config.Channel{{Name: "web", SafetyBuffer: event.Units(1)}, {Name: "market", Locations: []string{"s1"}}}
 	cfg.APIKeys = []config.APIKey{{Name: "otto", Role: "operator", KeySHA256: intake.HashToken(operatorKey)}}
 	cfg.AllowPrivateDestinations = true
+	catalog := filepath.Join(w.dbDir, "items.csv")
+	if err := os.WriteFile(catalog, []byte("sku,gtin,description\nJKT-BLK-M,4006381333931,Jacket black M\n"+
+		"JKT-BLK-L,4006381333948,Jacket black L\nTEE-WHT-S,,Tee white S\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Catalog = config.Catalog{File: catalog, Rules: filepath.Join(w.dbDir, "rules.jsonl")}
 	cfg.ERPAccounts = []config.ERPAccount{{Name: "ns", Kind: "netsuite", Concurrency: 4, Settings: map[string]string{
 		"account_id": creds.AccountID, "base_url": nsSrv.URL, "consumer_key": creds.ConsumerKey, "consumer_secret": creds.ConsumerSecret,
 		"token_id": creds.TokenID, "token_secret": creds.TokenSecret, "subsidiary": "1", "customer": "1", "adjustment_account": "1",
@@ -178,7 +184,7 @@ func (w *world) stopEdge() {
 
 // post sends events to a URL's POST /v1/events, as a till does (the
 // first hop stamps when it received them), and wants them all accepted.
-func post(t *testing.T, url, token string, evs ...*event.Event) {
+func post(t *testing.T, url, token string, evs ...*event.Event) (quarantined int) {
 	t.Helper()
 	var raws []json.RawMessage
 	for _, e := range evs {
@@ -201,6 +207,7 @@ func post(t *testing.T, url, token string, evs ...*event.Event) {
 	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || r.Accepted != len(evs) {
 		t.Fatalf("posting %d events: status %d, %+v, %v", len(evs), resp.StatusCode, r, err)
 	}
+	return r.Quarantined
 }
 
 func serve(t *testing.T, name string, run func(context.Context, net.Listener) error, closeFn func() error) string {
@@ -359,51 +366,58 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("approve a mapping suggestion", func(t *testing.T) {
 		b.t = t
-		// Two sales held back because their till sent an unknown code;
-		// approving the mapping replays them with the mapped SKU.
+		// A till sells a code the catalog lacks: the hub acks and holds
+		// both sales in the SKU quarantine (internal/mapping/quarantine)
+		// and raises one mapping_unknown_sku exception with ranked
+		// suggestions; approving one releases the held sales into the log.
 		held := []*event.Event{
-			et.Sale("shop-q-1", "s2", base.Add(3*time.Minute), et.L("TEE-WHT-S", 1)),
-			et.Sale("shop-q-2", "s2", base.Add(4*time.Minute), et.L("TEE-WHT-S", 1)),
+			et.Sale("s2-sale-q1", "s2", base.Add(3*time.Minute), et.L("JKT-BLK-XL", 1)),
+			et.Sale("s2-sale-q2", "s2", base.Add(4*time.Minute), et.L("JKT-BLK-XL", 2)),
 		}
-		in := w.hub.Inbox()
-		in.MustRegister("approve_mapping", inbox.HandlerFunc(func(ctx context.Context, x inbox.Exception, _ inbox.Action, s *inbox.Suggestion) (inbox.Result, error) {
-			var m struct{ SKU string }
-			if err := json.Unmarshal(s.Payload, &m); err != nil {
-				return inbox.Result{}, err
+		if q := post(t, w.apiURL, "s2-token", held...); q != 2 {
+			t.Fatalf("%d of the sales with an unknown code were held, want 2", q)
+		}
+		var x inbox.Exception
+		eventually(t, 10*time.Second, "the mapping_unknown_sku exception", func() bool {
+			p, err := w.hub.Inbox().List(t.Context(), inbox.Filter{Kind: string(inbox.MappingUnknownSKU)})
+			if err != nil || len(p.Exceptions) != 1 {
+				return false
 			}
-			for _, e := range held {
-				e.Body.(*event.Sale).Lines[0].SKU = m.SKU
-			}
-			post(t, w.apiURL, shopToken, held...)
-			return inbox.Result{State: inbox.Resolved, Note: fmt.Sprintf("mapped %s to %s; %d quarantined events replayed", x.Subject, m.SKU, len(held))}, nil
-		}))
-		x, _, err := in.Raise(t.Context(), inbox.Problem{Key: "mapping_unknown_sku/s2/TWS", Kind: inbox.MappingUnknownSKU,
-			Severity: inbox.SeverityWarning, Location: "s2", Subject: "TWS", Title: "Unknown SKU TWS on 2 sales",
-			Evidence: map[string]any{"code": "TWS", "quarantined": []string{"shop-q-1", "shop-q-2"}},
-			Suggestions: []inbox.Suggestion{
-				{Label: "Map TWS to TEE-WHT-S", Confidence: 0.92, Action: "approve_mapping", Payload: json.RawMessage(`{"sku":"TEE-WHT-S"}`)},
-				{Label: "Map TWS to TEE-WHT-M", Confidence: 0.35, Action: "approve_mapping", Payload: json.RawMessage(`{"sku":"TEE-WHT-M"}`)},
-			}, Actions: []string{"approve_mapping"}})
-		if err != nil {
-			t.Fatal(err)
+			x = p.Exceptions[0]
+			return len(x.Suggestions) > 0
+		})
+		if evs, _ := w.hub.Store().EventsByID(t.Context(), []string{"s2-sale-q1"}); len(evs) != 0 {
+			t.Fatal("a held sale is in the log before approval")
 		}
 		b.open("/ui/inbox", "table#exceptions")
 		b.shot("08-inbox")
 		b.do("open the exception", chromedp.Click(chromedp.CSS(fmt.Sprintf(`tr[data-id="%d"] td a`, x.ID))),
 			chromedp.WaitVisible(chromedp.CSS("ol.suggestions")))
 		b.shot("09-exception")
-		b.do("approve", chromedp.Click(chromedp.CSS(`li[data-suggestion="1"] button.approve`)), chromedp.WaitVisible(chromedp.CSS("#flash")))
+		b.do("approve", chromedp.Click(chromedp.CSS(fmt.Sprintf(`li[data-suggestion="%s"] button.approve`, x.Suggestions[0].ID))),
+			chromedp.WaitVisible(chromedp.CSS("#flash")))
 		if st := b.text("#state"); st != "resolved" {
 			t.Errorf("after approving, the state shows %q", st)
 		}
-		if trail := b.text("table#trail"); !strings.Contains(trail, "2 quarantined events replayed") || !strings.Contains(trail, "otto") {
+		if trail := b.text("table#trail"); !strings.Contains(trail, "otto") || !strings.Contains(trail, "approve") {
 			t.Errorf("the trail shows %q", trail)
 		}
 		b.shot("10-exception-approved")
-		evs, err := w.hub.Store().EventsByID(t.Context(), []string{"shop-q-1", "shop-q-2"})
-		if err != nil || len(evs) != 2 || evs["shop-q-1"].Event.Body.(*event.Sale).Lines[0].SKU != "TEE-WHT-S" {
-			t.Errorf("the quarantined events were not replayed with the approved SKU: %v %v", evs, err)
+		evs, err := w.hub.Store().EventsByID(t.Context(), []string{"s2-sale-q1", "s2-sale-q2"})
+		if err != nil || len(evs) != 2 {
+			t.Fatalf("after approval %d of the 2 held sales are in the log (%v)", len(evs), err)
 		}
+		if sku := evs["s2-sale-q1"].Event.Body.(*event.Sale).Lines[0].SKU; sku == "JKT-BLK-XL" {
+			t.Errorf("the released sale still names the unknown code %s", sku)
+		}
+		// The released sales show in the ledger history of the mapped SKU.
+		var m struct{ SKU string }
+		_ = json.Unmarshal(x.Suggestions[0].Payload, &m)
+		b.open("/ui/inventory?sku="+m.SKU, "table#ledger")
+		if ledger := b.text("table#ledger"); !strings.Contains(ledger, "s2-sale-q1") || !strings.Contains(ledger, "s2-sale-q2") {
+			t.Errorf("the ledger of %s lacks the released sales: %q", m.SKU, ledger)
+		}
+		b.shot("11-released-in-ledger")
 	})
 
 	t.Run("replay a dead letter", func(t *testing.T) {
@@ -421,12 +435,12 @@ func TestBrowser(t *testing.T) {
 			return n == 1
 		})
 		b.open("/ui/destinations", "table.dests")
-		b.shot("11-destinations")
+		b.shot("12-destinations")
 		b.open("/ui/destinations/netsuite", "table#dead-letters button.replay")
 		if row := b.text("table#dead-letters tbody"); !strings.Contains(row, "invalid") {
 			t.Errorf("the dead letter shows %q, want the ERP's error", row)
 		}
-		b.shot("12-dead-letter")
+		b.shot("13-dead-letter")
 		b.do("replay", chromedp.Click(chromedp.CSS("table#dead-letters button.replay")), chromedp.WaitVisible(chromedp.CSS("#flash")))
 		eventually(t, 15*time.Second, "the replayed document to be delivered", func() bool {
 			rows, _ := w.hub.Store().DeadLetters(t.Context(), "netsuite", store.DeadResolved, 10)
@@ -436,18 +450,18 @@ func TestBrowser(t *testing.T) {
 		if row := b.text("table#dead-letters tbody"); !strings.Contains(row, "resolved") {
 			t.Errorf("after replay the resolved list shows %q", row)
 		}
-		b.shot("13-dead-letter-resolved")
+		b.shot("14-dead-letter-resolved")
 	})
 
 	t.Run("other pages", func(t *testing.T) {
 		b.t = t
 		b.open("/ui/", "div.charts svg")
-		b.shot("14-overview")
+		b.shot("15-overview")
 		b.open("/ui/reconcile?store=s1", "table#recon-exceptions")
-		b.shot("15-reconciliation")
+		b.shot("16-reconciliation")
 		// An operator is not an admin: the audit log is refused.
 		b.open("/ui/audit", "p.error")
-		b.shot("16-audit-refused")
+		b.shot("17-audit-refused")
 	})
 }
 

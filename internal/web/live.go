@@ -45,7 +45,8 @@ type live struct {
 	samples []sample
 	widgets map[string]widgetState
 	changed chan struct{}
-	// sampler state
+	// sampler state, guarded by stepMu
+	stepMu    sync.Mutex
 	sub       *availability.Subscription
 	prevHead  int64
 	prevAt    time.Time
@@ -108,6 +109,8 @@ func (l *live) run(ctx context.Context) {
 // any changed. Each widget changes at most once per step, so a stream
 // sends it at most once per period however busy the hub is.
 func (l *live) step(ctx context.Context) {
+	l.stepMu.Lock()
+	defer l.stepMu.Unlock()
 	s := l.sample(ctx)
 	l.mu.Lock()
 	l.samples = append(l.samples, s)
