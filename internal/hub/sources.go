@@ -20,11 +20,12 @@ import (
 // sourceRoutes mounts the cloud POS webhook endpoints, each authenticated
 // by its vendor's signature over the raw body (not by tillsync tokens).
 func (h *Hub) sourceRoutes(mux *router) error {
+	submit := tracedSubmitter{next: h.committer, trace: h.trace}
 	for i, s := range h.cfg.Shopify {
 		cfg := shopify.Config{Shop: s.Shop, Secrets: s.Secrets(), Locations: s.Locations, DefaultLocation: s.DefaultLocation,
 			POSSources: s.POSSources, WebChannel: s.WebChannel, Zone: s.Zone, Zones: s.Zones, Currency: s.Currency,
 			TaxesIncluded: s.TaxesIncluded, InventoryLevels: s.InventoryLevels, SKUs: s.SKUs, StaleAfter: s.StaleAfter}
-		handler, err := shopify.New(cfg, shopify.Deps{Submit: h.committer, Prepare: h.prepare, Log: h.log.With("source", "shopify:"+s.Name),
+		handler, err := shopify.New(cfg, shopify.Deps{Submit: submit, Prepare: h.prepare, Log: h.log.With("source", "shopify:"+s.Name),
 			Now: h.now, Lookup: h.lookupTypes})
 		if err != nil {
 			return fmt.Errorf("hub config: shopify[%d]: %w", i, err)
@@ -38,7 +39,7 @@ func (h *Hub) sourceRoutes(mux *router) error {
 			return err
 		}
 		gov := destination.NewGovernor(destination.GovernorConfig{Name: "square:" + s.Name, Concurrency: max(cfg.Concurrency, 1), RatePerSecond: cfg.RatePerSecond})
-		handler, err := square.NewHandler(cfg, square.Deps{Submit: h.committer, Prepare: h.prepare, Log: h.log.With("source", "square:"+s.Name),
+		handler, err := square.NewHandler(cfg, square.Deps{Submit: submit, Prepare: h.prepare, Log: h.log.With("source", "square:"+s.Name),
 			Now: h.now, HTTP: &http.Client{Timeout: 10 * time.Second}, Governor: gov})
 		if err != nil {
 			return fmt.Errorf("hub config: square[%d]: %w", i, err)

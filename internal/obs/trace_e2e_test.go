@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -24,6 +25,7 @@ import (
 	"github.com/tillsync/tillsync/internal/obs"
 	"github.com/tillsync/tillsync/internal/sim/erpsim"
 	nssim "github.com/tillsync/tillsync/internal/sim/erpsim/netsuite"
+	shopifysim "github.com/tillsync/tillsync/internal/sim/shopify"
 )
 
 // headerLog records the traceparent of every request an ERP simulator got.
@@ -175,4 +177,61 @@ func names(exp *tracetest.InMemoryExporter) string {
 		out = append(out, s.Name+"@"+s.SpanContext.TraceID().String()[:8])
 	}
 	return strings.Join(out, " ")
+}
+
+// headerTransport adds a header to every request.
+type headerTransport struct{ key, value string }
+
+func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r2 := r.Clone(r.Context())
+	r2.Header.Set(h.key, h.value)
+	return http.DefaultTransport.RoundTrip(r2)
+}
+
+// TestTraceWebhookToERP: an order from a cloud POS webhook that came with
+// a traceparent is delivered to the ERP in the webhook's trace.
+func TestTraceWebhookToERP(t *testing.T) {
+	t.Setenv("TEST_SHOPIFY_SECRET", "shpss_trace")
+	creds := nssim.DefaultCredentials()
+	erpHeaders := &headerLog{}
+	erp := httptest.NewServer(erpHeaders.wrap(nssim.New(erpsim.Options{}, creds)))
+	t.Cleanup(erp.Close)
+	spans := tracetest.NewInMemoryExporter()
+	hc := config.DefaultHub()
+	hc.Database = "sqlite:" + filepath.Join(t.TempDir(), "hub.db")
+	hc.Stores = []config.Store{{ID: "s1", Name: "Berlin", Zone: et.Zone, TokenSHA256: intake.HashToken("tok-s1")}}
+	hc.AllowPrivateDestinations = true
+	hc.ERPAccounts = []config.ERPAccount{{Name: "ns", Kind: "netsuite", Concurrency: 2, Settings: map[string]string{
+		"account_id": creds.AccountID, "base_url": erp.URL, "consumer_key": creds.ConsumerKey, "consumer_secret": creds.ConsumerSecret,
+		"token_id": creds.TokenID, "token_secret": creds.TokenSecret, "subsidiary": "1", "customer": "1", "adjustment_account": "1",
+	}}}
+	hc.Destinations = []config.ERPDestination{{Name: "netsuite", Account: "ns", Mode: "detail", Timeout: 5 * time.Second,
+		Retry: config.Retry{Attempts: 5, BackoffMin: 10 * time.Millisecond, BackoffMax: 100 * time.Millisecond}}}
+	hc.Shopify = []config.ShopifySource{{Name: "main", Shop: "trace.myshopify.com", SecretEnv: "TEST_SHOPIFY_SECRET",
+		Locations: map[string]string{"64001": "s1"}, DefaultLocation: "s1", Zone: et.Zone, Currency: "EUR"}}
+	hc.Telemetry.Exporter = spans
+	h, err := hub.New(context.Background(), hc, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hubURL := serve(t, h.Serve, h.Close)
+
+	const traceID = "0af7651916cd43dd8448eb211c80319c"
+	shop := shopifysim.New(shopifysim.Config{Domain: "trace.myshopify.com", Currency: "EUR"})
+	_, ds := shop.POSOrder(64001, shopifysim.Line{SKU: "JKT-M", Qty: 1, Price: 12900})
+	em := &shopifysim.Emitter{URL: hubURL + "/v1/sources/shopify/main", Domain: shop.Domain(), Secret: "shpss_trace",
+		Client: &http.Client{Transport: headerTransport{"traceparent", "00-" + traceID + "-b7ad6b7169203331-01"}}}
+	for i, d := range ds {
+		if status, err := em.Send(context.Background(), d, fmt.Sprintf("wh-%d", i)); err != nil || status != http.StatusOK {
+			t.Fatalf("webhook %s: %d %v", d.Topic, status, err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !spanTraces(spans, "tillsync.destination.deliver")[traceID] || !erpHeaders.has(traceID) {
+		if time.Now().After(deadline) {
+			t.Fatalf("trace %s: delivery span %v, ERP got its traceparent %v; spans: %v", traceID,
+				spanTraces(spans, "tillsync.destination.deliver")[traceID], erpHeaders.has(traceID), names(spans))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
