@@ -27,6 +27,7 @@ type Network struct {
 	index     map[string]int
 	lanes     [][]Lane // [from][to]; LeadDays < 0: no lane
 	minLead   []float64
+	cheapIn   []int64 // the cheapest lane's cost per unit into each location
 	// near[j] lists the locations with a lane into j, cheapest first.
 	near [][]int32
 }
@@ -100,6 +101,7 @@ func (n *Network) prepare() {
 	}
 	size := len(n.Locations)
 	n.minLead = make([]float64, size)
+	n.cheapIn = make([]int64, size)
 	n.near = make([][]int32, size)
 	for j := range size {
 		n.minLead[j] = math.Inf(1)
@@ -118,6 +120,9 @@ func (n *Network) prepare() {
 			return la.LeadDays < lb.LeadDays
 		})
 		n.near[j] = list
+		if len(list) > 0 {
+			n.cheapIn[j] = n.lanes[list[0]][j].CostPerUnit
+		}
 	}
 }
 
@@ -300,6 +305,7 @@ type siteWork struct {
 	node        int // index in the solver, -1 if not a candidate
 	out, in     int64
 	sink, donor bool
+	tested      bool // donor decided
 }
 
 // planSKU solves one SKU and appends its proposals.
@@ -386,7 +392,7 @@ func (p *planner) planSKU(in *SKUInput, asOf time.Time, dst []Proposal) ([]Propo
 		w.dst.reset(Dist{Mean: w.dstMean, Phi: s.Phi})
 		w.dstCurve = &w.dst
 		gain1 := margin * (w.dstCurve.Loss(w.arr) - w.dstCurve.Loss(w.arr+pack))
-		cheapest := float64(net.lanes[net.near[s.Loc][0]][s.Loc].CostPerUnit * pack)
+		cheapest := float64(net.cheapIn[s.Loc] * pack)
 		if gain1 > cheapest+eps {
 			w.sink = true
 			sinks = append(sinks, i)
@@ -396,22 +402,38 @@ func (p *planner) planSKU(in *SKUInput, asOf time.Time, dst []Proposal) ([]Propo
 	if len(sinks) == 0 {
 		return dst, nil
 	}
-	var donors []int
-	for i := range ws {
+	// donorTest decides, once per site, whether giving a pack there costs
+	// less than the best first pack anywhere gains.
+	donorTest := func(i int) bool {
 		w := &ws[i]
-		if w.giveable < 1 {
-			continue
+		if w.tested {
+			return w.donor
 		}
+		w.tested = true
 		w.src.reset(Dist{Mean: w.srcMean, Phi: w.site.Phi})
 		w.srcCurve = &w.src
 		out1 := 0.0 // far above any likely demand: giving a pack costs nothing
 		if sd := math.Sqrt(w.srcMean * math.Max(w.site.Phi, 1)); float64(w.eff-pack) <= w.srcMean+5*sd+2 {
 			out1 = margin * (w.srcCurve.Loss(w.eff-pack) - w.srcCurve.Loss(w.eff))
 		}
-		if out1 < maxGain1-eps {
-			w.donor = true
+		w.donor = out1 < maxGain1-eps
+		return w.donor
+	}
+	var donors []int // sites that may give (tested lazily on large SKUs)
+	for i := range ws {
+		if ws[i].giveable >= 1 {
 			donors = append(donors, i)
 		}
+	}
+	exact := len(sinks)+len(donors) <= p.set.ExactUpTo
+	if exact {
+		kept := donors[:0]
+		for _, i := range donors {
+			if donorTest(i) {
+				kept = append(kept, i)
+			}
+		}
+		donors = kept
 	}
 	if len(donors) == 0 {
 		return dst, nil
@@ -435,7 +457,6 @@ func (p *planner) planSKU(in *SKUInput, asOf time.Time, dst []Proposal) ([]Propo
 		}
 		arcs = append(arcs, Arc{From: add(from), To: add(to), Cost: float64(l.CostPerUnit * pack)})
 	}
-	exact := len(sinks)+len(donors) <= p.set.ExactUpTo
 	if exact {
 		for _, j := range sinks {
 			for _, i := range donors {
@@ -454,7 +475,7 @@ func (p *planner) planSKU(in *SKUInput, asOf time.Time, dst []Proposal) ([]Propo
 				if p.stamp[loc] != p.turn {
 					continue
 				}
-				if i := int(p.donorAt[loc]); i != j {
+				if i := int(p.donorAt[loc]); i != j && donorTest(i) {
 					addArc(i, j)
 					if k++; k >= p.set.Nearest {
 						break
