@@ -50,6 +50,11 @@ With --state FILE the open items and raised exceptions are read before and
 written after the run, so that a later file resolves what an earlier run
 left open.
 
+With --config the exceptions (kind settlement_unmatched) go to the hub's
+exceptions inbox, and a later run that matches an item auto-resolves its
+exception there; the state defaults to reconcile-state.json beside a SQLite
+database (give --state on PostgreSQL) and records the log position read.
+
 Output: a summary, the open exceptions and, with --matches, every match;
 with --json, JSON lines {"exception": …} / {"match": …} and a last line
 {"summary": …}. A progress bar goes to stderr while large files are read.

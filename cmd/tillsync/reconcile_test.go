@@ -88,25 +88,11 @@ func TestReconcileCLIUsage(t *testing.T) {
 func TestReconcileCLIFromHubLog(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dir := t.TempDir()
-	db := filepath.Join(dir, "hub.db")
-	cfg := filepath.Join(dir, "hub.yaml")
-	yaml := "listen: \"127.0.0.1:0\"\ninsecure_plaintext: true\ndatabase: \"sqlite:" + db + "\"\n"
-	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(ctx, "sqlite:"+db)
-	if err != nil {
-		t.Fatal(err)
-	}
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	sale := &event.Event{ID: "k1", Type: event.TypeSale, Location: "s1", Source: "pos", OccurredAt: at, Zone: "Europe/Berlin", ReceivedAt: at,
 		Body: &event.Sale{Currency: "EUR", Lines: []event.SaleLine{{SKU: "X", Quantity: event.Units(1), UnitPrice: 3000}},
 			Tenders: []event.Tender{{Kind: event.TenderCard, Amount: 3000, Reference: "ch_hub", Card: &event.Card{Last4: "4242"}}}}}
-	if _, err := st.Append(ctx, []*event.Event{sale}, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	_ = st.Close()
+	dir, cfg, _ := reconcileHub(t, sale)
 	psp := filepath.Join(dir, "psp.csv")
 	if err := os.WriteFile(psp, []byte(reconcileStripeHeader+"po_1,txn_1,2026-03-02 09:01:00,2026-03-04 00:00:00,eur,30.00,0.60,29.40,charge,ch_hub,4242\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -127,18 +113,6 @@ func TestReconcileCLIFromHubLog(t *testing.T) {
 func TestReconcileCLIRaisesAndResolvesInHubInbox(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dir := t.TempDir()
-	db := filepath.Join(dir, "hub.db")
-	cfg := filepath.Join(dir, "hub.yaml")
-	yaml := "listen: \"127.0.0.1:0\"\ninsecure_plaintext: true\ndatabase: \"sqlite:" + db + "\"\n" +
-		"stores:\n  - id: s1\n    zone: Europe/Berlin\n    token_sha256: \"" + strings.Repeat("ab", 32) + "\"\n"
-	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(ctx, "sqlite:"+db)
-	if err != nil {
-		t.Fatal(err)
-	}
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	var evs []*event.Event
 	for i, ref := range []string{"ch_a", "ch_b", "ch_c"} {
@@ -147,10 +121,7 @@ func TestReconcileCLIRaisesAndResolvesInHubInbox(t *testing.T) {
 			Body: &event.Sale{Currency: "EUR", Lines: []event.SaleLine{{SKU: "X", Quantity: event.Units(1), UnitPrice: event.Amount(1000 * (i + 1))}},
 				Tenders: []event.Tender{{Kind: event.TenderCard, Amount: event.Amount(1000 * (i + 1)), Reference: ref}}}})
 	}
-	if _, err := st.Append(ctx, evs, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	_ = st.Close()
+	dir, cfg, db := reconcileHub(t, evs...)
 	write := func(name, body string) string {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, []byte(reconcileStripeHeader+body), 0o600); err != nil {
@@ -163,7 +134,7 @@ func TestReconcileCLIRaisesAndResolvesInHubInbox(t *testing.T) {
 		"po_2,txn_3,2026-03-03 09:02:00,2026-03-05 00:00:00,eur,30.00,0.50,29.50,charge,ch_c,\n")
 
 	var out, errOut bytes.Buffer
-	err = run(ctx, []string{"reconcile", "--config", cfg, "--settlement", first, "--as-of", "2026-03-20", "--json"}, &out, &errOut)
+	err := run(ctx, []string{"reconcile", "--config", cfg, "--settlement", first, "--as-of", "2026-03-20", "--json"}, &out, &errOut)
 	var ec exitCode
 	if !errors.As(err, &ec) || ec != openExceptionsExit {
 		t.Fatalf("first run: err %v, want exit %d\n%s%s", err, openExceptionsExit, out.String(), errOut.String())
@@ -220,4 +191,26 @@ func reconcileInbox(t *testing.T, db, state string) []inbox.Exception {
 		t.Fatal(err)
 	}
 	return p.Exceptions
+}
+
+// reconcileHub writes a hub config (SQLite, store s1 in Europe/Berlin) in
+// a temporary directory and appends the events to its log.
+func reconcileHub(t *testing.T, evs ...*event.Event) (dir, cfg, db string) {
+	t.Helper()
+	dir = t.TempDir()
+	db, cfg = filepath.Join(dir, "hub.db"), filepath.Join(dir, "hub.yaml")
+	yaml := "listen: \"127.0.0.1:0\"\ninsecure_plaintext: true\ndatabase: \"sqlite:" + db + "\"\n" +
+		"stores:\n  - id: s1\n    zone: Europe/Berlin\n    token_sha256: \"" + strings.Repeat("ab", 32) + "\"\n"
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), "sqlite:"+db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = st.Close() }()
+	if _, err := st.Append(context.Background(), evs, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return dir, cfg, db
 }
