@@ -28,8 +28,10 @@ type Network struct {
 	lanes     [][]Lane // [from][to]; LeadDays < 0: no lane
 	minLead   []float64
 	cheapIn   []int64 // the cheapest lane's cost per unit into each location
-	// near[j] lists the locations with a lane into j, cheapest first.
-	near [][]int32
+	// near[j] lists the locations with a lane into j, cheapest first;
+	// nearLane[j] their lanes, so the fast path reads them in order.
+	near     [][]int32
+	nearLane [][]Lane
 }
 
 // NewNetwork builds a network in which every pair of locations has the
@@ -75,7 +77,7 @@ func (n *Network) SetLane(from, to string, l Lane) error {
 		return fmt.Errorf("rebalance: lane %s → %s: lead time and cost must not be negative", from, to)
 	}
 	n.lanes[i][j] = l
-	n.near = nil
+	n.near, n.nearLane = nil, nil
 	return nil
 }
 
@@ -103,6 +105,7 @@ func (n *Network) prepare() {
 	n.minLead = make([]float64, size)
 	n.cheapIn = make([]int64, size)
 	n.near = make([][]int32, size)
+	n.nearLane = make([][]Lane, size)
 	for j := range size {
 		n.minLead[j] = math.Inf(1)
 		var list []int32
@@ -120,6 +123,10 @@ func (n *Network) prepare() {
 			return la.LeadDays < lb.LeadDays
 		})
 		n.near[j] = list
+		n.nearLane[j] = make([]Lane, len(list))
+		for k, i := range list {
+			n.nearLane[j][k] = n.lanes[i][j]
+		}
 		if len(list) > 0 {
 			n.cheapIn[j] = n.lanes[list[0]][j].CostPerUnit
 		}
@@ -450,17 +457,19 @@ func (p *planner) planSKU(in *SKUInput, asOf time.Time, dst []Proposal) ([]Propo
 		}
 		return ws[i].node
 	}
-	addArc := func(from, to int) {
-		l, ok := net.Lane(ws[from].site.Loc, ws[to].site.Loc)
-		if !ok || from == to || l.LeadDays > ws[to].dstA+p.set.ReviewDays {
-			return
+	addLane := func(from, to int, l Lane) bool {
+		if from == to || l.LeadDays > ws[to].dstA+p.set.ReviewDays {
+			return false
 		}
 		arcs = append(arcs, Arc{From: add(from), To: add(to), Cost: float64(l.CostPerUnit * pack)})
+		return true
 	}
 	if exact {
 		for _, j := range sinks {
 			for _, i := range donors {
-				addArc(i, j)
+				if l, ok := net.Lane(ws[i].site.Loc, ws[j].site.Loc); ok {
+					addLane(i, j, l)
+				}
 			}
 		}
 	} else {
@@ -471,12 +480,12 @@ func (p *planner) planSKU(in *SKUInput, asOf time.Time, dst []Proposal) ([]Propo
 		}
 		for _, j := range sinks {
 			k := 0
-			for _, loc := range net.near[ws[j].site.Loc] {
+			lanes := net.nearLane[ws[j].site.Loc]
+			for n, loc := range net.near[ws[j].site.Loc] {
 				if p.stamp[loc] != p.turn {
 					continue
 				}
-				if i := int(p.donorAt[loc]); i != j && donorTest(i) {
-					addArc(i, j)
+				if i := int(p.donorAt[loc]); i != j && donorTest(i) && addLane(i, j, lanes[n]) {
 					if k++; k >= p.set.Nearest {
 						break
 					}
