@@ -58,8 +58,8 @@ type BenchReport struct {
 	// StoredRatio is the quarantine's throughput (all catalog SKUs) over
 	// the baseline's, into the real log; NoLogNanosPerEvent what it adds per
 	// event, all codes catalog SKUs and mixed.
-	StoredRatio      float64 `json:"stored_ratio"`
-	StoredMixedRatio float64 `json:"stored_mixed_ratio"`
+	StoredRatio        float64 `json:"stored_ratio"`
+	StoredMixedRatio   float64 `json:"stored_mixed_ratio"`
 	NoLogNanosPerEvent float64 `json:"no_log_added_ns_per_event"`
 	NoLogNanosMixed    float64 `json:"no_log_added_ns_per_event_mixed"`
 }

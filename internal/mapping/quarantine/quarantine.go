@@ -46,8 +46,12 @@ type Quarantine struct {
 	now  func() time.Time
 
 	res atomic.Pointer[mapping.Resolver]
-	// mu serializes Commit with releases.
-	mu sync.Mutex
+	// mu serializes Commit with the appends of releases; relMu releases
+	// with each other.
+	mu    sync.Mutex
+	relMu sync.Mutex
+	// dirty asks Run to sweep: at start, and after a failed release.
+	dirty atomic.Bool
 	// held is whether the quarantine table may hold rows: while it holds
 	// none, retries need no lookup.
 	held atomic.Bool

@@ -69,8 +69,10 @@ func (q *Quarantine) Release(ctx context.Context) (Released, error) {
 }
 
 func (q *Quarantine) release(ctx context.Context, except string) (Released, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
+	// One release at a time; intake waits only while a page of released
+	// events is appended and marked, not while codes are resolved.
+	q.relMu.Lock()
+	defer q.relMu.Unlock()
 	r := q.Resolver()
 	rel := Released{Events: []string{}}
 	seen, still := map[string]bool{}, map[string]bool{}
@@ -109,6 +111,8 @@ func (q *Quarantine) release(ctx context.Context, except string) (Released, erro
 		if len(evs) == 0 {
 			return nil
 		}
+		q.mu.Lock()
+		defer q.mu.Unlock()
 		if err := q.st.RecordRepairs(ctx, repairs); err != nil {
 			return err
 		}
@@ -154,6 +158,7 @@ func (q *Quarantine) release(ctx context.Context, except string) (Released, erro
 		return nil
 	})
 	if err != nil {
+		q.dirty.Store(true)
 		return rel, err
 	}
 	if len(rel.Events) > 0 {
@@ -338,31 +343,43 @@ func (q *Quarantine) Approve() inbox.Handler {
 	})
 }
 
-// Run keeps the inbox in step with the quarantine and, every interval,
-// releases what resolves (after a restart, this completes a release a
-// crash interrupted) until ctx ends.
+// Run keeps the inbox in step with the quarantine — at most once a second
+// while events are being held — and releases what resolves at start (a
+// release a crash interrupted) and after a release that failed, every
+// interval, until ctx ends. Decisions (Approve, Map) and SetResolver
+// release at once themselves.
 func (q *Quarantine) Run(ctx context.Context, interval time.Duration) error {
+	raise := func() {
+		if err := q.Raise(ctx); err != nil && ctx.Err() == nil {
+			q.log.Warn("quarantine exceptions", "err", err)
+		}
+	}
 	sweep := func() {
-		if !q.held.Load() {
+		if !q.held.Load() || !q.dirty.Swap(false) {
 			return
 		}
 		if _, err := q.Release(ctx); err != nil && ctx.Err() == nil {
 			q.log.Warn("quarantine release", "err", err)
 		}
-		if err := q.Raise(ctx); err != nil && ctx.Err() == nil {
-			q.log.Warn("quarantine exceptions", "err", err)
-		}
+		raise()
 	}
+	q.dirty.Store(true)
 	sweep()
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	sec := time.NewTicker(time.Second)
+	defer sec.Stop()
+	pending := false
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-q.wake:
-			if err := q.Raise(ctx); err != nil && ctx.Err() == nil {
-				q.log.Warn("quarantine exceptions", "err", err)
+			pending = true
+		case <-sec.C:
+			if pending {
+				pending = false
+				raise()
 			}
 		case <-t.C:
 			sweep()
