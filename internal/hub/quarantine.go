@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/tillsync/tillsync/internal/access"
 	"github.com/tillsync/tillsync/internal/event"
 	"github.com/tillsync/tillsync/internal/intake"
@@ -50,6 +52,16 @@ func (h *Hub) buildQuarantine(ctx context.Context) error {
 		return err
 	}
 	h.sku = &skuMapping{q: q, rules: rules}
+	h.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tillsync_quarantine_held_events",
+		Help: "Events held because a line code resolves to no catalog SKU (-1: the database did not answer)."}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, err := h.store.CountQuarantined(ctx, store.QuarantineHeld)
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	}))
 	h.log.Info("SKU mapping on: unknown codes are quarantined", "catalog", c.File, "items", r.Catalog().Len(),
 		"auto_apply", r.Threshold())
 	return nil

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,6 +107,9 @@ func TestQuarantineApproveReleasesToLedgerAndERPOnce(t *testing.T) {
 	if !list.Enabled || list.Held != 2 || len(list.Events) != 2 || list.Events[0].ID != "s1-sale-0002" || list.Events[0].Zone != et.Zone ||
 		len(list.Codes) != 1 || list.Codes[0].Waiting != 2 {
 		t.Fatalf("GET /v1/quarantine: %+v", list)
+	}
+	if m := h.do(t, http.MethodGet, "/metrics", ottoKey, nil); !strings.Contains(string(m.body), "tillsync_quarantine_held_events 2") {
+		t.Errorf("metrics do not show 2 held events")
 	}
 	h.caughtUp(t, 20*time.Second)
 	if st := sim.stats(); st.Records["s1-sale-0002"] != 0 || st.Records["s1-sale-0003"] != 1 {
