@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -198,5 +199,28 @@ func TestSignedAndMoney(t *testing.T) {
 	tx := settlement.Transaction{Amount: settlement.Signed(1250, settlement.Debit), Currency: "EUR"}
 	if tx.Money() != (event.Money{Amount: -1250, Currency: "EUR"}) || settlement.DirectionOf(tx.Amount) != settlement.Debit {
 		t.Errorf("%+v", tx)
+	}
+}
+
+// Columns resolves names once, as the header does (case and spaces
+// ignored, the first of duplicates); reading a row is then by position.
+func TestHeaderColumns(t *testing.T) {
+	t.Parallel()
+	h := settlement.NewHeader([]string{" Currency ", "NET", "net", "", "Card Number"})
+	cols := h.Columns("currency", "Net", "gross", "card number")
+	if want := (settlement.Columns{0, 1, -1, 4}); !slices.Equal(cols, want) {
+		t.Fatalf("columns = %v, want %v", cols, want)
+	}
+	rec := []string{" eur ", "41.86", "99", "x"} // shorter than the header
+	for i, want := range []string{"eur", "41.86", "", ""} {
+		if got := cols.Get(rec, i); got != want {
+			t.Errorf("column %d = %q, want %q", i, got, want)
+		}
+		if got := h.Get(rec, []string{"currency", "net", "gross", "card number"}[i]); got != want {
+			t.Errorf("Header.Get of column %d = %q, want %q (same as Columns)", i, got, want)
+		}
+	}
+	if cols.Has(2) || !cols.Has(3) || h.Index("gross") != -1 || settlement.Field(rec, -1) != "" {
+		t.Error("a missing column is present")
 	}
 }

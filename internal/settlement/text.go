@@ -42,10 +42,47 @@ func (h Header) Has(name string) bool {
 }
 
 // Get returns the trimmed value of the named column in rec, or "" when the
-// header or the row has no such column.
+// header or the row has no such column. It looks the name up on every call:
+// a parser reading many rows resolves its columns once (Columns) instead.
 func (h Header) Get(rec []string, name string) string {
-	i, ok := h[strings.ToLower(name)]
-	if !ok || i >= len(rec) {
+	return Field(rec, h.Index(name))
+}
+
+// Index returns the position of the named column, or -1 when the header
+// has none.
+func (h Header) Index(name string) int {
+	if i, ok := h[strings.ToLower(strings.TrimSpace(name))]; ok {
+		return i
+	}
+	return -1
+}
+
+// Columns are the positions in one file's header of the columns a parser
+// reads, resolved once per file: reading a field of a row is then an index,
+// not a name lookup. Columns[i] is the position of the i-th name given to
+// Header.Columns, or -1 when the header lacks it.
+type Columns []int
+
+// Columns resolves names against the header.
+func (h Header) Columns(names ...string) Columns {
+	c := make(Columns, len(names))
+	for i, n := range names {
+		c[i] = h.Index(n)
+	}
+	return c
+}
+
+// Has reports whether the header has the i-th column.
+func (c Columns) Has(i int) bool { return c[i] >= 0 }
+
+// Get returns the trimmed value of the i-th column in rec ("" when the
+// header or the row lacks it).
+func (c Columns) Get(rec []string, i int) string { return Field(rec, c[i]) }
+
+// Field returns the trimmed value at position i of rec, or "" when i is
+// negative (no such column) or the row is shorter.
+func Field(rec []string, i int) string {
+	if i < 0 || i >= len(rec) {
 		return ""
 	}
 	return strings.TrimSpace(rec[i])

@@ -21,32 +21,61 @@ type Parser struct {
 
 var _ settlement.Parser = (*Parser)(nil)
 
-// Column names of the report.
+// Columns of the report the parser reads, by position in columnNames.
 const (
-	colMerchantAccount = "Merchant Account"
-	colPspReference    = "Psp Reference"
-	colMerchantRef     = "Merchant Reference"
-	colPaymentMethod   = "Payment Method"
-	colCreationDate    = "Creation Date"
-	colTimeZone        = "TimeZone"
-	colType            = "Type"
-	colModificationRef = "Modification Reference"
-	colGrossCurrency   = "Gross Currency"
-	colGrossDebit      = "Gross Debit (GC)"
-	colGrossCredit     = "Gross Credit (GC)" //nolint:gosec // G101: a column name ("credit"), not a credential
-	colExchangeRate    = "Exchange Rate"
-	colNetCurrency     = "Net Currency"
-	colNetDebit        = "Net Debit (NC)"
-	colNetCredit       = "Net Credit (NC)" //nolint:gosec // G101: a column name ("credit"), not a credential
-	colBatchNumber     = "Batch Number"
+	colMerchantAccount = iota
+	colPspReference
+	colMerchantRef
+	colPaymentMethod
+	colCreationDate
+	colTimeZone
+	colType
+	colModificationRef
+	colGrossCurrency
+	colGrossDebit
+	colGrossCredit
+	colExchangeRate
+	colNetCurrency
+	colNetDebit
+	colNetCredit
+	colBatchNumber
+	colAuthCode
+	colAuthorisationCode
+	colAcquirerAuthCode
+	colCardNumber
+	colPaymentMethodVariant
+	colModificationMerchantRef
+	colCompanyAccount
+	colStore
+	colCommission
+	colMarkup
+	colSchemeFees
+	colInterchange
+	nColumns
 )
 
+// columnNames are the report's names of the columns.
+var columnNames = [nColumns]string{ //nolint:gosec // G101: column names ("Credit", "Auth Code"), not credentials
+	colMerchantAccount: "Merchant Account", colPspReference: "Psp Reference", colMerchantRef: "Merchant Reference",
+	colPaymentMethod: "Payment Method", colCreationDate: "Creation Date", colTimeZone: "TimeZone", colType: "Type",
+	colModificationRef: "Modification Reference", colGrossCurrency: "Gross Currency", colGrossDebit: "Gross Debit (GC)",
+	colGrossCredit: "Gross Credit (GC)", colExchangeRate: "Exchange Rate", colNetCurrency: "Net Currency",
+	colNetDebit: "Net Debit (NC)", colNetCredit: "Net Credit (NC)", colBatchNumber: "Batch Number",
+	colAuthCode: "Auth Code", colAuthorisationCode: "Authorisation Code", colAcquirerAuthCode: "Acquirer Auth Code",
+	colCardNumber: "Card Number", colPaymentMethodVariant: "Payment Method Variant",
+	colModificationMerchantRef: "Modification Merchant Reference", colCompanyAccount: "Company Account", colStore: "Store",
+	colCommission: "Commission (NC)", colMarkup: "Markup (NC)", colSchemeFees: "Scheme Fees (NC)", colInterchange: "Interchange (NC)",
+}
+
 // fees are the cost columns, by the name they get in Breakdown.Fees.
-var fees = []struct{ col, name string }{
-	{"Commission (NC)", "commission"},
-	{"Markup (NC)", "markup"},
-	{"Scheme Fees (NC)", "scheme_fees"},
-	{"Interchange (NC)", "interchange"},
+var fees = []struct {
+	col  int
+	name string
+}{
+	{colCommission, "commission"},
+	{colMarkup, "markup"},
+	{colSchemeFees, "scheme_fees"},
+	{colInterchange, "interchange"},
 }
 
 // types maps the report's Type values (lower-cased, spaces removed).
@@ -98,9 +127,10 @@ func (p *Parser) Parse(r io.Reader, emit func(settlement.Transaction) error) (se
 		return tally.Summary(), settlement.CSVError(settlement.FormatAdyen, p.File, err)
 	}
 	h := settlement.NewHeader(header)
-	for _, col := range []string{colType, colNetCurrency, colNetDebit, colNetCredit} {
-		if !h.Has(col) {
-			return tally.Summary(), fail(1, col, "the header has no %q column; is this an Adyen Settlement details report?", col)
+	cols := h.Columns(columnNames[:]...)
+	for _, col := range []int{colType, colNetCurrency, colNetDebit, colNetCredit} {
+		if !cols.Has(col) {
+			return tally.Summary(), fail(1, columnNames[col], "the header has no %q column; is this an Adyen Settlement details report?", columnNames[col])
 		}
 	}
 	cr.ReuseRecord = true
@@ -116,7 +146,7 @@ func (p *Parser) Parse(r io.Reader, emit func(settlement.Transaction) error) (se
 		if settlement.BlankRecord(rec) {
 			continue
 		}
-		tx, err := p.row(h, rec, line, tally)
+		tx, err := p.row(cols, rec, line, tally)
 		if err != nil {
 			return tally.Summary(), err
 		}
@@ -127,18 +157,18 @@ func (p *Parser) Parse(r io.Reader, emit func(settlement.Transaction) error) (se
 }
 
 // row turns one report line into a transaction.
-func (p *Parser) row(h settlement.Header, rec []string, line int, tally *settlement.Tally) (settlement.Transaction, error) {
-	fail := func(col, format string, args ...any) error {
-		return settlement.Errorf(settlement.FormatAdyen, p.File, settlement.Place{Line: line, Column: col}, format, args...)
+func (p *Parser) row(cols settlement.Columns, rec []string, line int, tally *settlement.Tally) (settlement.Transaction, error) {
+	fail := func(col int, format string, args ...any) error {
+		return settlement.Errorf(settlement.FormatAdyen, p.File, settlement.Place{Line: line, Column: columnNames[col]}, format, args...)
 	}
-	get := func(col string) string { return h.Get(rec, col) }
+	get := func(col int) string { return cols.Get(rec, col) }
 	// pair reads a debit and a credit column as one signed amount (credit
 	// minus debit); present reports whether either had a value.
-	pair := func(cur, debitCol, creditCol string) (amount int64, present, credit bool, err error) {
+	pair := func(cur string, debitCol, creditCol int) (amount int64, present, credit bool, err error) {
 		exp, ok := event.MinorUnits(cur)
 		var d, c int64
 		for _, x := range []struct {
-			col string
+			col int
 			dst *int64
 		}{{debitCol, &d}, {creditCol, &c}} {
 			v := get(x.col)
@@ -190,11 +220,11 @@ func (p *Parser) row(h settlement.Header, rec []string, line int, tally *settlem
 			Batch:    get(colBatchNumber),
 			Merchant: get(colMerchantRef),
 			Payment:  psp,
-			AuthCode: firstOf(get("Auth Code"), get("Authorisation Code"), get("Acquirer Auth Code")),
+			AuthCode: firstOf(get(colAuthCode), get(colAuthorisationCode), get(colAcquirerAuthCode)),
 		},
 	}
-	if h.Has("Card Number") {
-		tx.References.CardLastFour = settlement.LastFour(get("Card Number"))
+	if cols.Has(colCardNumber) {
+		tx.References.CardLastFour = settlement.LastFour(get(colCardNumber))
 	}
 	tx.BookingDate, err = creationDate(get(colCreationDate), get(colTimeZone))
 	if err != nil {
@@ -265,18 +295,18 @@ func (p *Parser) row(h settlement.Header, rec []string, line int, tally *settlem
 		}
 	}
 	tx.SetAttr("payment_method", get(colPaymentMethod))
-	tx.SetAttr("payment_method_variant", get("Payment Method Variant"))
-	tx.SetAttr("modification_merchant_reference", get("Modification Merchant Reference"))
-	tx.SetAttr("company_account", get("Company Account"))
-	tx.SetAttr("store", get("Store"))
+	tx.SetAttr("payment_method_variant", get(colPaymentMethodVariant))
+	tx.SetAttr("modification_merchant_reference", get(colModificationMerchantRef))
+	tx.SetAttr("company_account", get(colCompanyAccount))
+	tx.SetAttr("store", get(colStore))
 	return tx, nil
 }
 
 func netColumn(credit bool) string {
 	if credit {
-		return colNetCredit
+		return columnNames[colNetCredit]
 	}
-	return colNetDebit
+	return columnNames[colNetDebit]
 }
 
 // creationDate reads "2026-03-02 11:26:49" with the TimeZone column: an

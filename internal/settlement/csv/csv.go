@@ -72,6 +72,7 @@ func (p *Parser) Parse(r io.Reader, emit func(settlement.Transaction) error) (se
 	if err := p.checkHeader(h, offset+1); err != nil {
 		return tally.Summary(), err
 	}
+	lay := p.resolve(h)
 	cr.ReuseRecord = true
 	for {
 		rec, err := cr.Read()
@@ -85,7 +86,7 @@ func (p *Parser) Parse(r io.Reader, emit func(settlement.Transaction) error) (se
 		if settlement.BlankRecord(rec) {
 			continue
 		}
-		tx, err := p.row(h, rec, line+offset, tally)
+		tx, err := p.row(&lay, rec, line+offset, tally)
 		if err != nil {
 			return tally.Summary(), err
 		}
@@ -122,25 +123,50 @@ func (p *Parser) checkHeader(h settlement.Header, line int) error {
 	return nil
 }
 
+// layout is the positions of the mapping's columns in one file's header
+// (-1 for a column not mapped), resolved once per file so that reading a
+// row is index access.
+type layout struct {
+	date, valueDate, amount, direction, debit, credit, gross, fee, currency, account int
+	bank, customer, endToEnd, batch, merchant, payment, typ, cardLastFour, authCode  int
+	description                                                                      []int
+}
+
+func (p *Parser) resolve(h settlement.Header) layout {
+	c := p.m.Columns
+	l := layout{
+		date: h.Index(c.Date), valueDate: h.Index(c.ValueDate), amount: h.Index(c.Amount), direction: h.Index(c.Direction),
+		debit: h.Index(c.Debit), credit: h.Index(c.Credit), gross: h.Index(c.Gross), fee: h.Index(c.Fee),
+		currency: h.Index(c.Currency), account: h.Index(c.Account), bank: h.Index(c.BankReference),
+		customer: h.Index(c.CustomerReference), endToEnd: h.Index(c.EndToEndReference), batch: h.Index(c.BatchReference),
+		merchant: h.Index(c.MerchantReference), payment: h.Index(c.PaymentReference), typ: h.Index(c.Type),
+		cardLastFour: h.Index(c.CardLastFour), authCode: h.Index(c.AuthCode),
+	}
+	for _, d := range c.Description {
+		l.description = append(l.description, h.Index(d))
+	}
+	return l
+}
+
 // row turns one CSV row into a transaction.
-func (p *Parser) row(h settlement.Header, rec []string, line int, tally *settlement.Tally) (settlement.Transaction, error) {
+func (p *Parser) row(l *layout, rec []string, line int, tally *settlement.Tally) (settlement.Transaction, error) {
 	m := p.m
 	c := m.Columns
-	get := func(col string) string { return h.Get(rec, strings.TrimSpace(col)) }
+	get := func(i int) string { return settlement.Field(rec, i) }
 	fail := func(col, format string, args ...any) error {
 		return p.fail(settlement.Place{Line: line, Column: col}, format, args...)
 	}
 	cur := m.Currency
 	if c.Currency != "" {
-		cur = strings.ToUpper(get(c.Currency))
+		cur = strings.ToUpper(get(l.currency))
 	}
 	exp, ok := event.MinorUnits(cur)
 	if !ok {
 		return settlement.Transaction{}, fail(c.Currency, "%q is not an ISO 4217 currency code", cur)
 	}
 	dec := settlement.Decimal{Comma: m.DecimalComma, Grouping: true}
-	money := func(col string, required bool) (int64, bool, error) {
-		v := get(col)
+	money := func(i int, col string, required bool) (int64, bool, error) {
+		v := get(i)
 		if v == "" {
 			if required {
 				return 0, false, fail(col, "is empty")
@@ -164,16 +190,16 @@ func (p *Parser) row(h settlement.Header, rec []string, line int, tally *settlem
 	var amount int64
 	switch {
 	case c.Amount != "":
-		n, _, err := money(c.Amount, true)
+		n, _, err := money(l.amount, c.Amount, true)
 		if err != nil {
 			return settlement.Transaction{}, err
 		}
 		amount = n
 		if c.Direction != "" {
 			if n < 0 {
-				return settlement.Transaction{}, fail(c.Amount, "%q is signed but the direction comes from column %q", get(c.Amount), c.Direction)
+				return settlement.Transaction{}, fail(c.Amount, "%q is signed but the direction comes from column %q", get(l.amount), c.Direction)
 			}
-			v := get(c.Direction)
+			v := get(l.direction)
 			d, ok := m.direction[strings.ToUpper(v)]
 			if !ok {
 				return settlement.Transaction{}, fail(c.Direction, "%q is neither a credit nor a debit value (set credit_values and debit_values)", v)
@@ -181,11 +207,11 @@ func (p *Parser) row(h settlement.Header, rec []string, line int, tally *settlem
 			amount = int64(settlement.Signed(n, d))
 		}
 	default:
-		debit, hasDebit, err := money(c.Debit, false)
+		debit, hasDebit, err := money(l.debit, c.Debit, false)
 		if err != nil {
 			return settlement.Transaction{}, err
 		}
-		credit, hasCredit, err := money(c.Credit, false)
+		credit, hasCredit, err := money(l.credit, c.Credit, false)
 		if err != nil {
 			return settlement.Transaction{}, err
 		}
@@ -204,31 +230,31 @@ func (p *Parser) row(h settlement.Header, rec []string, line int, tally *settlem
 		amount = -amount
 	}
 
-	booking, err := settlement.ParseDateLayouts(get(c.Date), m.zone, m.DateLayout)
+	booking, err := settlement.ParseDateLayouts(get(l.date), m.zone, m.DateLayout)
 	if err != nil {
 		return settlement.Transaction{}, fail(c.Date, "%v", err)
 	}
 	var value settlement.Date
-	if c.ValueDate != "" && get(c.ValueDate) != "" {
-		if value, err = settlement.ParseDateLayouts(get(c.ValueDate), m.zone, m.ValueDateLayout); err != nil {
+	if v := get(l.valueDate); v != "" {
+		if value, err = settlement.ParseDateLayouts(v, m.zone, m.ValueDateLayout); err != nil {
 			return settlement.Transaction{}, fail(c.ValueDate, "%v", err)
 		}
 	}
 	code := ""
 	typ := m.DefaultType
 	if c.Type != "" {
-		code = get(c.Type)
+		code = get(l.typ)
 		if t, ok := m.types[strings.ToLower(code)]; ok {
 			typ = t
 		}
 	}
 	account := m.Account
 	if c.Account != "" {
-		account = get(c.Account)
+		account = get(l.account)
 	}
 	var text []string
-	for _, d := range c.Description {
-		text = append(text, get(d))
+	for _, i := range l.description {
+		text = append(text, get(i))
 	}
 	tx := settlement.Transaction{
 		Format: settlement.FormatCSV, File: p.file, Line: line, Account: account,
@@ -236,14 +262,14 @@ func (p *Parser) row(h settlement.Header, rec []string, line int, tally *settlem
 		Amount: event.Amount(amount), Currency: cur, Direction: settlement.DirectionOf(event.Amount(amount)),
 		Type: typ, Code: code,
 		References: settlement.References{
-			Bank:         get(c.BankReference),
-			Customer:     get(c.CustomerReference),
-			EndToEnd:     get(c.EndToEndReference),
-			Batch:        get(c.BatchReference),
-			Merchant:     get(c.MerchantReference),
-			Payment:      get(c.PaymentReference),
-			CardLastFour: settlement.LastFour(get(c.CardLastFour)),
-			AuthCode:     settlement.MaskPANs(get(c.AuthCode)),
+			Bank:         get(l.bank),
+			Customer:     get(l.customer),
+			EndToEnd:     get(l.endToEnd),
+			Batch:        get(l.batch),
+			Merchant:     get(l.merchant),
+			Payment:      get(l.payment),
+			CardLastFour: settlement.LastFour(get(l.cardLastFour)),
+			AuthCode:     settlement.MaskPANs(get(l.authCode)),
 		},
 		Description: settlement.CleanText(strings.Join(text, " ")),
 	}
@@ -255,11 +281,11 @@ func (p *Parser) row(h settlement.Header, rec []string, line int, tally *settlem
 	// chargeback, a chargeback).
 	tx.Type = settlement.Hint(tx.Type, tx.Direction, tx.Description)
 	if c.Gross != "" {
-		gross, _, err := money(c.Gross, true)
+		gross, _, err := money(l.gross, c.Gross, true)
 		if err != nil {
 			return tx, err
 		}
-		fee, _, err := money(c.Fee, true)
+		fee, _, err := money(l.fee, c.Fee, true)
 		if err != nil {
 			return tx, err
 		}

@@ -52,6 +52,50 @@ var attributes = []string{
 	"automatic_payout_effective_at", "connected_account_id", "regulatory_tag",
 }
 
+// Columns the parser reads, by position in columnNames.
+const (
+	cCurrency = iota
+	cNet
+	cGross
+	cFee
+	cID
+	cCategory
+	cBatch
+	cSource
+	cCharge
+	cOrderID
+	cMetaReference
+	cLast4
+	cDescription
+	cCreatedUTC
+	cCreated
+	cAvailableUTC
+	cAvailable
+	cFacingAmount
+	cFacingCurrency
+	nColumns
+)
+
+var columnNames = [nColumns]string{
+	cCurrency: "currency", cNet: "net", cGross: "gross", cFee: "fee", cID: "balance_transaction_id",
+	cCategory: "reporting_category", cBatch: "automatic_payout_id", cSource: "source_id", cCharge: "charge_id",
+	cOrderID: "payment_metadata[order_id]", cMetaReference: "payment_metadata[reference]", cLast4: "card_last4",
+	cDescription: "description", cCreatedUTC: "created_utc", cCreated: "created", cAvailableUTC: "available_on_utc",
+	cAvailable: "available_on", cFacingAmount: "customer_facing_amount", cFacingCurrency: "customer_facing_currency",
+}
+
+// layout is one file's columns, resolved from its header once.
+type layout struct {
+	cols settlement.Columns
+	// attrs are the attribute and metadata columns the file has.
+	attrs []attrColumn
+}
+
+type attrColumn struct {
+	name string
+	at   int
+}
+
 // personal columns are never read.
 var personal = []string{"customer_email", "customer_name", "customer_description", "customer_shipping", "shipping_address"}
 
@@ -82,12 +126,17 @@ func (p *Parser) Parse(r io.Reader, emit func(settlement.Transaction) error) (se
 	if h.Has("gross") != h.Has("fee") {
 		return tally.Summary(), fail(1, "", "the header has only one of gross and fee")
 	}
-	var meta []string
+	lay := layout{cols: h.Columns(columnNames[:]...)}
+	for _, col := range attributes {
+		if i := h.Index(col); i >= 0 {
+			lay.attrs = append(lay.attrs, attrColumn{col, i})
+		}
+	}
 	for _, name := range header {
 		n := strings.ToLower(strings.TrimSpace(name))
 		for _, pre := range metadataPrefixes {
-			if strings.HasPrefix(n, pre) {
-				meta = append(meta, n)
+			if strings.HasPrefix(n, pre) && !isPersonal(n) {
+				lay.attrs = append(lay.attrs, attrColumn{n, h.Index(n)})
 			}
 		}
 	}
@@ -104,7 +153,7 @@ func (p *Parser) Parse(r io.Reader, emit func(settlement.Transaction) error) (se
 		if settlement.BlankRecord(rec) {
 			continue
 		}
-		tx, err := p.row(h, rec, line, meta, tally)
+		tx, err := p.row(&lay, rec, line, tally)
 		if err != nil {
 			return tally.Summary(), err
 		}
@@ -115,29 +164,29 @@ func (p *Parser) Parse(r io.Reader, emit func(settlement.Transaction) error) (se
 }
 
 // row turns one report row into a transaction.
-func (p *Parser) row(h settlement.Header, rec []string, line int, meta []string, tally *settlement.Tally) (settlement.Transaction, error) {
-	fail := func(col, format string, args ...any) error {
-		return settlement.Errorf(settlement.FormatStripe, p.File, settlement.Place{Line: line, Column: col}, format, args...)
+func (p *Parser) row(lay *layout, rec []string, line int, tally *settlement.Tally) (settlement.Transaction, error) {
+	fail := func(col int, format string, args ...any) error {
+		return settlement.Errorf(settlement.FormatStripe, p.File, settlement.Place{Line: line, Column: columnNames[col]}, format, args...)
 	}
-	get := func(col string) string { return h.Get(rec, col) }
-	cur := strings.ToUpper(get("currency"))
+	get := func(col int) string { return lay.cols.Get(rec, col) }
+	cur := strings.ToUpper(get(cCurrency))
 	exp, ok := event.MinorUnits(cur)
 	if !ok {
-		return settlement.Transaction{}, fail("currency", "%q is not an ISO 4217 currency code", get("currency"))
+		return settlement.Transaction{}, fail(cCurrency, "%q is not an ISO 4217 currency code", get(cCurrency))
 	}
-	amount := func(col string) (int64, error) {
+	amount := func(col int) (int64, error) {
 		n, err := parseAmount(get(col), exp)
 		if err != nil {
 			return 0, fail(col, "%v", err)
 		}
 		return n, nil
 	}
-	net, err := amount("net")
+	net, err := amount(cNet)
 	if err != nil {
 		return settlement.Transaction{}, err
 	}
-	id := get("balance_transaction_id")
-	cat := strings.ToLower(get("reporting_category"))
+	id := get(cID)
+	cat := strings.ToLower(get(cCategory))
 	typ, known := categories[cat]
 	if !known {
 		typ = settlement.TypeOther
@@ -148,19 +197,19 @@ func (p *Parser) row(h settlement.Header, rec []string, line int, meta []string,
 		Type: typ, Code: cat,
 		References: settlement.References{
 			Bank:         id,
-			Batch:        get("automatic_payout_id"),
-			Payment:      firstOf(get("source_id"), get("charge_id")),
-			Merchant:     firstOf(get("payment_metadata[order_id]"), get("payment_metadata[reference]")),
-			CardLastFour: settlement.LastFour(get("card_last4")),
+			Batch:        get(cBatch),
+			Payment:      firstOf(get(cSource), get(cCharge)),
+			Merchant:     firstOf(get(cOrderID), get(cMetaReference)),
+			CardLastFour: settlement.LastFour(get(cLast4)),
 		},
-		Description: settlement.CleanText(get("description")),
+		Description: settlement.CleanText(get(cDescription)),
 	}
-	if h.Has("gross") {
-		gross, err := amount("gross")
+	if lay.cols.Has(cGross) {
+		gross, err := amount(cGross)
 		if err != nil {
 			return tx, err
 		}
-		fee, err := amount("fee")
+		fee, err := amount(cFee)
 		if err != nil {
 			return tx, err
 		}
@@ -172,7 +221,7 @@ func (p *Parser) row(h settlement.Header, rec []string, line int, meta []string,
 		want, ok := settlement.Sub(gross, fee)
 		switch {
 		case !ok:
-			return tx, fail("fee", "gross − fee overflows")
+			return tx, fail(cFee, "gross − fee overflows")
 		case want != net:
 			tally.Mismatch(settlement.Place{Line: line, Column: "net"}, "balance transaction %s: net %s but gross %s − fee %s = %s",
 				orDash(id), settlement.FormatMoney(net, cur), settlement.FormatMoney(gross, cur), settlement.FormatMoney(fee, cur), settlement.FormatMoney(want, cur))
@@ -180,28 +229,32 @@ func (p *Parser) row(h settlement.Header, rec []string, line int, meta []string,
 			tally.Checked()
 		}
 	}
-	var col string
-	if tx.BookingDate, col, err = dateOf(get, "created_utc", "created"); err != nil {
+	var col int
+	if tx.BookingDate, col, err = dateOf(get, cCreatedUTC, cCreated); err != nil {
 		return tx, fail(col, "%v", err)
 	}
-	if tx.ValueDate, col, err = dateOf(get, "available_on_utc", "available_on"); err != nil {
+	if tx.ValueDate, col, err = dateOf(get, cAvailableUTC, cAvailable); err != nil {
 		return tx, fail(col, "%v", err)
 	}
-	if v, oc := get("customer_facing_amount"), strings.ToUpper(get("customer_facing_currency")); v != "" && oc != "" && oc != cur {
+	if v, oc := get(cFacingAmount), strings.ToUpper(get(cFacingCurrency)); v != "" && oc != "" && oc != cur {
 		if oexp, ok := event.MinorUnits(oc); ok {
 			n, err := parseAmount(v, oexp)
 			if err != nil {
-				return tx, fail("customer_facing_amount", "%v", err)
+				return tx, fail(cFacingAmount, "%v", err)
 			}
 			tx.Original = &event.Money{Amount: event.Amount(n), Currency: oc}
 		}
 	}
-	for _, col := range attributes {
-		tx.SetAttr(col, get(col))
+	n := 0
+	for _, a := range lay.attrs {
+		if settlement.Field(rec, a.at) != "" {
+			n++
+		}
 	}
-	for _, col := range meta {
-		if !isPersonal(col) {
-			tx.SetAttr(col, get(col))
+	if n > 0 {
+		tx.Attributes = make(map[string]string, n)
+		for _, a := range lay.attrs {
+			tx.SetAttr(a.name, settlement.Field(rec, a.at))
 		}
 	}
 	return tx, nil
@@ -218,7 +271,7 @@ func parseAmount(v string, exp int) (int64, error) {
 // dateOf reads the UTC column if present (an instant in UTC), else the
 // report-time-zone column (a wall-clock time, zone not stated in the file),
 // and names the column it read.
-func dateOf(get func(string) string, utcCol, localCol string) (settlement.Date, string, error) {
+func dateOf(get func(int) string, utcCol, localCol int) (settlement.Date, int, error) {
 	layouts := []string{"2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02"}
 	if v := get(utcCol); v != "" {
 		if d, err := settlement.ParseDateLayouts(v, time.UTC, layouts...); err == nil {
@@ -233,7 +286,7 @@ func dateOf(get func(string) string, utcCol, localCol string) (settlement.Date, 
 		d, err := settlement.ParseDateLayouts(v, nil, layouts...)
 		return d, localCol, err
 	}
-	return settlement.Date{}, "", nil
+	return settlement.Date{}, utcCol, nil
 }
 
 func isPersonal(col string) bool {
