@@ -89,6 +89,8 @@ func WriteTable(w io.Writer, rep *Report, opt Options) error {
 			row("tracing", fmt.Sprintf("hub intake with tracing on (%d spans)", tr.Spans), rate(tr.OnEventsPerS), "", "")
 			row("", "… and off", rate(tr.OffEventsPerS), "", "")
 			row("", "ratio on / off", fmt.Sprintf("%.2f", tr.Ratio), fmt.Sprintf("≥ %.1f", tr.Target), verdict(tr.Pass))
+			row("", "CPU per event: on / off", fmt.Sprintf("%.0f / %.0f µs", tr.OnCPUPerEvent, tr.OffCPUPerEvent), "", "")
+			row("", "CPU ratio off/on (steadier on a busy machine)", fmt.Sprintf("%.2f", tr.CPURatio), "", "")
 		}
 	}
 	return tw.Flush()

@@ -26,6 +26,12 @@ type Tracing struct {
 	Target        float64 `json:"target"`
 	Pass          bool    `json:"pass"`
 	Rounds        int     `json:"rounds"`
+	// OnCPUPerEvent and OffCPUPerEvent are the process's CPU time (hubs and
+	// clients) per stored event, µs; CPURatio is off/on — steadier than
+	// throughput on a busy machine.
+	OnCPUPerEvent  float64 `json:"on_cpu_us_per_event"`
+	OffCPUPerEvent float64 `json:"off_cpu_us_per_event"`
+	CPURatio       float64 `json:"cpu_ratio"`
 	// Spans is how many spans the traced hub ended.
 	Spans int64  `json:"spans"`
 	Error string `json:"error,omitempty"`
@@ -56,6 +62,8 @@ func (r *runner) tracing(ctx context.Context) (*Tracing, error) {
 		next    []int64
 		events  int64
 		dur     time.Duration
+		stored  int64
+		cpu     time.Duration
 	}
 	var sides [2]*side // 0: off, 1: on
 	for i := range sides {
@@ -92,15 +100,17 @@ func (r *runner) tracing(ctx context.Context) (*Tracing, error) {
 	rounds := max(int(opt.Duration/(2500*time.Millisecond))/2*2, 2)
 	r.progress("tracing: hub intake with tracing on and off, %d alternating rounds of %s", rounds, opt.Duration/time.Duration(rounds))
 	for round := range rounds {
-		on := round%2 == 0
+		on := round%4 == 0 || round%4 == 3 // on, off, off, on, …: neither side always goes first
 		s := sides[0]
 		if on {
 			s = sides[1]
 		}
+		cpu := cpuTime()
 		load, err := r.drive(ctx, "tracing", client, s.h.url, s.streams, s.next, opt.RequestEvents, opt.Duration/time.Duration(rounds))
 		if err != nil {
 			return res, err
 		}
+		s.cpu, s.stored = s.cpu+cpuTime()-cpu, s.stored+load.events
 		r.progress("tracing: round %d (tracing %v): %d events in %s", round+1, on, load.steadyEvents, load.steady.Round(time.Millisecond))
 		s.events, s.dur = s.events+load.steadyEvents, s.dur+load.steady
 	}
@@ -114,7 +124,15 @@ func (r *runner) tracing(ctx context.Context) (*Tracing, error) {
 	if res.OffEventsPerS > 0 {
 		res.Ratio = res.OnEventsPerS / res.OffEventsPerS
 	}
+	if sides[1].stored > 0 && sides[0].stored > 0 {
+		res.OnCPUPerEvent = float64(sides[1].cpu.Microseconds()) / float64(sides[1].stored)
+		res.OffCPUPerEvent = float64(sides[0].cpu.Microseconds()) / float64(sides[0].stored)
+		if res.OnCPUPerEvent > 0 {
+			res.CPURatio = res.OffCPUPerEvent / res.OnCPUPerEvent
+		}
+	}
 	res.Pass = res.Ratio >= TargetTracing
-	r.progress("tracing: %.0f events/s with, %.0f without: ratio %.2f (target ≥ %.1f), %d spans", res.OnEventsPerS, res.OffEventsPerS, res.Ratio, TargetTracing, res.Spans)
+	r.progress("tracing: %.0f events/s with, %.0f without: ratio %.2f (target ≥ %.1f); CPU %.0f / %.0f µs per event; %d spans",
+		res.OnEventsPerS, res.OffEventsPerS, res.Ratio, TargetTracing, res.OnCPUPerEvent, res.OffCPUPerEvent, res.Spans)
 	return res, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -108,8 +109,14 @@ func Handler(t *Tracing, log *slog.Logger, next http.Handler, quiet ...string) h
 		}
 		if span != nil {
 			if r.Pattern != "" {
-				span.SetName(r.Pattern)
-				span.SetAttributes(attribute.String("http.route", r.Pattern))
+				// Span names are "METHOD route" (OpenTelemetry's HTTP
+				// conventions), whether or not the pattern names a method.
+				route := r.Pattern
+				if _, path, ok := strings.Cut(route, " "); ok {
+					route = path
+				}
+				span.SetName(r.Method + " " + route)
+				span.SetAttributes(attribute.String("http.route", route))
 			}
 			span.SetAttributes(attribute.Int("http.response.status_code", status))
 			if status >= 500 {

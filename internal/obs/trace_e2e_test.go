@@ -129,7 +129,7 @@ func TestTraceEdgeHubDestination(t *testing.T) {
 	body, _ := json.Marshal(map[string]any{"events": []any{et.Sale("trace-sale-1", "s1", time.Now().UTC(), et.L("SKU-1", 1))}})
 	postEvents(t, edgeURL, body)
 	var traceID string
-	for id := range spanTraces(edgeSpans, "/v1/events") {
+	for id := range spanTraces(edgeSpans, "POST /v1/events") {
 		traceID = id
 	}
 	if traceID == "" {
@@ -139,7 +139,7 @@ func TestTraceEdgeHubDestination(t *testing.T) {
 	for {
 		uplink := spanTraces(edgeSpans, "tillsync.edge.uplink")[traceID]
 		intakeEvent := spanTraces(hubSpans, "tillsync.intake.event")[traceID]
-		hubRequest := spanTraces(hubSpans, "/v1/events")[traceID]
+		hubRequest := spanTraces(hubSpans, "POST /v1/events")[traceID]
 		deliver := spanTraces(hubSpans, "tillsync.destination.deliver")[traceID]
 		erpGot := erpHeaders.has(traceID)
 		if uplink && intakeEvent && hubRequest && deliver && erpGot {
