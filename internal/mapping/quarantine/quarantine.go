@@ -130,6 +130,10 @@ func (q *Quarantine) Commit(ctx context.Context, events []*event.Event) ([]intak
 		fwdIdx  []int
 		holds   []hold
 		repairs []store.Repair
+		// sent are the fingerprints, as the till sent them, of forwarded
+		// events the log may hold in another form (rewritten under an
+		// earlier rule or catalog), by index.
+		sent = map[int]string{}
 	)
 	for i, e := range events {
 		if k, ok := known[e.ID]; ok {
@@ -142,6 +146,11 @@ func (q *Quarantine) Commit(ctx context.Context, events []*event.Event) ([]intak
 				rw.repairs[j].At = now
 			}
 			repairs = append(repairs, rw.repairs...)
+			if len(rw.sets) > 0 {
+				e.Normalize()
+				fp := e.Fingerprint()
+				sent[i] = hex.EncodeToString(fp[:])
+			}
 			rw.apply()
 			forward, fwdIdx = append(forward, e), append(fwdIdx, i)
 			continue
@@ -172,6 +181,7 @@ func (q *Quarantine) Commit(ctx context.Context, events []*event.Event) ([]intak
 			switch f, dup := first[h.row.ID]; {
 			case inLog[h.row.ID] != nil:
 				forward, fwdIdx = append(forward, events[h.idx]), append(fwdIdx, h.idx)
+				sent[h.idx] = h.row.Fingerprint
 			case dup:
 				out[h.idx] = q.again(events[h.idx], f)
 			default:
@@ -204,8 +214,60 @@ func (q *Quarantine) Commit(ctx context.Context, events []*event.Event) ([]intak
 		for j, o := range outs {
 			out[fwdIdx[j]] = o
 		}
+		if err := q.sameAsSent(ctx, events, out, sent); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
+}
+
+// sameAsSent turns the log's id_conflict for a retry into the duplicate it
+// is: the log holds the event rewritten under an earlier rule or catalog
+// (a different SKU), but as the till sent it, it is the same event.
+func (q *Quarantine) sameAsSent(ctx context.Context, events []*event.Event, out []intake.Outcome, sent map[int]string) error {
+	var ids []string
+	for i, fp := range sent {
+		if fp != "" && out[i].Status == intake.StatusRejected && out[i].Err != nil && out[i].Err.Code == intake.CodeIDConflict {
+			ids = append(ids, events[i].ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	logged, err := q.st.EventsByID(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i, fp := range sent {
+		st := logged[events[i].ID]
+		if st == nil || out[i].Status != intake.StatusRejected || st.Event.Location != events[i].Location {
+			continue
+		}
+		if was, err := asSent(st.Event); err == nil && was == fp {
+			out[i] = intake.Outcome{Status: intake.StatusDuplicate, Seq: st.Seq}
+		}
+	}
+	return nil
+}
+
+// asSent is the fingerprint of a logged event as the till sent it: every
+// rewritten line back to its scanned code.
+func asSent(e *event.Event) (string, error) {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return "", err
+	}
+	c := new(event.Event)
+	if err := json.Unmarshal(b, c); err != nil {
+		return "", err
+	}
+	for _, l := range lines(c) {
+		if *l.code != "" {
+			*l.sku, *l.code = *l.code, ""
+		}
+	}
+	fp := c.Fingerprint()
+	return hex.EncodeToString(fp[:]), nil
 }
 
 // again answers an event whose ID the quarantine has: the same event is a

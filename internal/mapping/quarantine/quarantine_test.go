@@ -233,6 +233,23 @@ func TestAutoApplyRewritesAndRecordsRepair(t *testing.T) {
 		if n, _ := b.st.CountQuarantined(ctx, store.QuarantineHeld); n != 0 {
 			t.Fatalf("held %d, want 0", n)
 		}
+		// A person later decides the code means another SKU: a retry of
+		// the event stored under the old repair is still a duplicate, not
+		// an ID conflict, and the log keeps it once.
+		if _, err := b.q.Resolver().Confirm("pos", "JKT-M-BLK", "JKT-BLK-L", "alice"); err != nil {
+			t.Fatal(err)
+		}
+		again = et.Receive("rcv-1", "s1", at(0), et.L("JKT-M-BLK", 3), et.L("]E04006381333948", 2), et.L("MUG-RED", 1))
+		out := b.commit(t, again)
+		wantStatus(t, out, "duplicate")
+		if out[0].Seq != got["rcv-1"].Seq {
+			t.Errorf("retry seq %d, want %d", out[0].Seq, got["rcv-1"].Seq)
+		}
+		// Another fact under the same ID is still refused.
+		wantStatus(t, b.commit(t, et.Receive("rcv-1", "s1", at(0), et.L("JKT-M-BLK", 4))), "rejected")
+		if n := b.logged(t); n != 1 {
+			t.Fatalf("log holds %d events, want 1", n)
+		}
 	})
 }
 
