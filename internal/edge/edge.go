@@ -130,6 +130,12 @@ func New(ctx context.Context, cfg config.Edge, log *slog.Logger, opt Options) (*
 		_ = out.close()
 		return nil, fmt.Errorf("edge config: %w", err)
 	}
+	built := false
+	defer func() {
+		if !built { // the exporter's goroutine must not outlive a failed New
+			_ = e.trace.Shutdown(context.WithoutCancel(ctx))
+		}
+	}()
 	if e.red, err = cfg.Redact.Redactor(); err != nil {
 		_ = out.close()
 		return nil, fmt.Errorf("edge config: %w", err)
@@ -162,6 +168,7 @@ func New(ctx context.Context, cfg config.Edge, log *slog.Logger, opt Options) (*
 	mux.HandleFunc("GET /v1/health", e.health)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(e.reg, promhttp.HandlerOpts{}))
 	e.handler = obs.Handler(e.trace, e.log, mux, "GET /v1/health", "GET /metrics")
+	built = true
 	return e, nil
 }
 

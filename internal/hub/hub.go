@@ -88,6 +88,12 @@ func New(ctx context.Context, cfg config.Hub, log *slog.Logger) (*Hub, error) {
 		_ = st.Close()
 		return nil, fmt.Errorf("hub config: %w", err)
 	}
+	built := false
+	defer func() {
+		if !built { // the exporter's goroutine must not outlive a failed New
+			_ = h.trace.Shutdown(context.WithoutCancel(ctx))
+		}
+	}()
 	h.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	h.m = newMetrics(h.reg)
 	dm := destination.NewMetrics(h.reg)
@@ -174,6 +180,7 @@ func New(ctx context.Context, cfg config.Hub, log *slog.Logger) (*Hub, error) {
 		_ = st.Close()
 		return nil, err
 	}
+	built = true
 	return h, nil
 }
 
