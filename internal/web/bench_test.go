@@ -120,14 +120,14 @@ func seedScale(b *testing.B) (*bundle, *http.Cookie) {
 			bu.parkDeadLetter(b, fmt.Sprintf("eid:dl-%d", i))
 		}
 		for range 2000 {
-			bu.ui.audit(httptest.NewRequest(http.MethodGet, "/ui/x", nil), access.Actor{Name: "ada", Role: access.Admin}, "bench", "allowed", 200)
+			bu.ui.audit(httptest.NewRequestWithContext(ctx, http.MethodGet, "/ui/x", nil), access.Actor{Name: "ada", Role: access.Admin}, "bench", "allowed", 200)
 		}
 		bu.ui.live.ensure(ctx)
 		for range History {
 			bu.ui.live.step(ctx)
 		}
-		id, _ := bu.ui.sessions.create(access.Actor{Name: "ada", Role: access.Admin})
-		benchBundle, benchCookie = bu, &http.Cookie{Name: bu.ui.cookieName(), Value: id}
+		id := bu.ui.sessions.create(access.Actor{Name: "ada", Role: access.Admin})
+		benchBundle, benchCookie = bu, &http.Cookie{Name: bu.ui.cookieName(), Value: id} //nolint:gosec // a request cookie in a benchmark
 		b.Logf("seeded %d stores, %d SKUs, %d open exceptions in %s", benchStores, benchSKUs, benchExceptions, time.Since(start).Round(time.Millisecond))
 	})
 	if benchErr != nil {
@@ -169,7 +169,7 @@ func BenchmarkPages(b *testing.B) {
 		b.Run(p.name, func(b *testing.B) {
 			var size int
 			for b.Loop() {
-				req := httptest.NewRequest(http.MethodGet, p.path, nil)
+				req := httptest.NewRequestWithContext(context.Background(), http.MethodGet, p.path, nil)
 				req.AddCookie(cookie)
 				rec := httptest.NewRecorder()
 				bu.ui.ServeHTTP(rec, req)

@@ -74,7 +74,7 @@ func screenshotDir(t *testing.T) string {
 		dir = filepath.Join("..", "..", "artifacts")
 	}
 	dir = filepath.Join(dir, "screenshots")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil { //nolint:gosec // G703: the tester names the artifacts folder
 		t.Fatal(err)
 	}
 	return dir
@@ -252,7 +252,7 @@ type browser struct {
 
 func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		b.shot("FAILED-" + strings.ReplaceAll(what, " ", "-"))

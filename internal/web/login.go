@@ -1,11 +1,48 @@
 package web
 
 import (
+	"net"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/tillsync/tillsync/internal/access"
 )
+
+// Login attempts per client address: a burst of LoginBurst, then one
+// every LoginEvery. Keys are long random secrets; this keeps a guesser
+// from hammering the constant-time check and the audit trail.
+const (
+	LoginBurst = 10
+	LoginEvery = 6 * time.Second
+)
+
+// loginLimits throttles login attempts per client IP.
+type loginLimits struct {
+	mu sync.Mutex
+	by map[string]*rate.Limiter
+}
+
+func (l *loginLimits) allow(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.by == nil || len(l.by) > 10000 {
+		l.by = map[string]*rate.Limiter{} // bounded: forget everyone now and then
+	}
+	lim, ok := l.by[host]
+	if !ok {
+		lim = rate.NewLimiter(rate.Every(LoginEvery), LoginBurst)
+		l.by[host] = lim
+	}
+	return lim.Allow()
+}
 
 type loginData struct {
 	Next    string
@@ -40,6 +77,12 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next := localNext(r.PostFormValue("next"))
+	if !u.logins.allow(r) {
+		u.audit(r, access.Actor{Remote: r.RemoteAddr}, "dashboard login", "denied", http.StatusTooManyRequests)
+		w.Header().Set("Retry-After", "6")
+		u.render(w, r, http.StatusTooManyRequests, "login", page{Title: "Log in", Error: "Too many login attempts from your address: wait a few seconds.", Data: loginData{Next: next}})
+		return
+	}
 	if !u.sameOrigin(r) {
 		u.audit(r, access.Actor{Remote: r.RemoteAddr}, "dashboard login", "denied", http.StatusForbidden)
 		u.render(w, r, http.StatusForbidden, "login", page{Title: "Log in", Error: "Logins are accepted only from this dashboard's own login page.", Data: loginData{Next: next}})
@@ -56,7 +99,7 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		u.sessions.drop(old)
 	}
 	actor := access.Actor{Name: key.Name, Role: key.Role, Remote: r.RemoteAddr}
-	id, _ := u.sessions.create(actor)
+	id := u.sessions.create(actor)
 	u.setCookie(w, id, int(u.opts.SessionMax.Seconds()))
 	u.audit(r, actor, "dashboard login", "allowed", http.StatusSeeOther)
 	http.Redirect(w, r, next, http.StatusSeeOther) //nolint:gosec // G710: localNext keeps dashboard paths only

@@ -83,6 +83,10 @@ func (u *UI) storesData() storesData {
 			add(h, "", "")
 		}
 	}
+	// What needs a look first: offline, then draining, then the rest;
+	// stable, so configuration order holds within each.
+	rank := map[string]int{"offline": 0, "draining": 1, "online": 2}
+	sort.SliceStable(d.Rows, func(i, j int) bool { return rank[d.Rows[i].State()] < rank[d.Rows[j].State()] })
 	return d
 }
 

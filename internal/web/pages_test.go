@@ -182,3 +182,14 @@ func TestReconciliationPage(t *testing.T) {
 		t.Errorf("an unknown store answered %d", r.status)
 	}
 }
+
+func TestStoresNeedingALookComeFirst(t *testing.T) {
+	b := setup(t, nil)
+	now := b.clock.now()
+	b.health = []store.Health{{Location: "s1", LastContact: now}, {Location: "s2", LastContact: now, Backlog: 3}}
+	body := b.loggedIn(t, viewerKey).get("/ui/stores").body
+	i3, i2, i1 := strings.Index(body, `id="store-s3"`), strings.Index(body, `id="store-s2"`), strings.Index(body, `id="store-s1"`)
+	if i3 < 0 || i3 >= i2 || i2 >= i1 {
+		t.Errorf("rows in order s3 %d, s2 %d, s1 %d; want offline s3, draining s2, online s1", i3, i2, i1)
+	}
+}

@@ -52,7 +52,7 @@ func randomToken() string {
 
 // create starts a session for an actor and returns its ID (the cookie's
 // value).
-func (s *sessions) create(a access.Actor) (string, *session) {
+func (s *sessions) create(a access.Actor) string {
 	id := randomToken()
 	now := s.now()
 	ss := &session{actor: a, csrf: randomToken(), created: now, lastSeen: now}
@@ -68,7 +68,7 @@ func (s *sessions) create(a access.Actor) (string, *session) {
 			}
 		}
 	}
-	return id, ss
+	return id
 }
 
 func (s *sessions) expired(ss *session, now time.Time) bool {

@@ -195,3 +195,21 @@ func TestActionsNeedCSRFTokenAndSameOrigin(t *testing.T) {
 		t.Errorf("%d forged requests audited, want %d", denied, len(cases))
 	}
 }
+
+func TestLoginAttemptsAreThrottled(t *testing.T) {
+	b := setup(t, nil)
+	c := b.client(t)
+	for i := range LoginBurst {
+		if r := c.login("guess"); r.status != http.StatusUnauthorized {
+			t.Fatalf("attempt %d answered %d, want 401", i+1, r.status)
+		}
+	}
+	// Even the right key waits now: the limit is on attempts.
+	r := c.login(adminKey)
+	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
+		t.Errorf("attempt %d answered %d, want 429 with Retry-After", LoginBurst+1, r.status)
+	}
+	if e := b.audited(); e[len(e)-1].Status != http.StatusTooManyRequests || e[len(e)-1].Result != "denied" {
+		t.Errorf("the throttled attempt was audited as %+v", e[len(e)-1])
+	}
+}

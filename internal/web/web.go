@@ -104,6 +104,7 @@ type UI struct {
 	mux      *http.ServeMux
 	pages    map[string]*template.Template
 	sessions *sessions
+	logins   loginLimits
 	live     *live
 	zones    map[string]string
 	names    map[string]string

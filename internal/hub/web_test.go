@@ -1,0 +1,62 @@
+package hub_test
+
+import (
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tillsync/tillsync/internal/config"
+	"github.com/tillsync/tillsync/internal/intake"
+)
+
+// TestDashboardIsMounted: the hub serves the dashboard under /ui/ behind
+// its API keys, and a login there is written to the hub's audit trail.
+func TestDashboardIsMounted(t *testing.T) {
+	t.Parallel()
+	cfg := config.DefaultHub()
+	cfg.Database = "sqlite:" + filepath.Join(t.TempDir(), "hub.db")
+	cfg.Stores = []config.Store{{ID: "s1", Name: "Berlin", Zone: "Europe/Berlin", TokenSHA256: intake.HashToken(tokS1)}}
+	cfg.APIKeys = []config.APIKey{{Name: "vera", Role: "viewer", KeySHA256: intake.HashToken("vera-dashboard-key")}}
+	h := runHub(t, cfg)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+	get := func(path string, cookie *http.Cookie) (int, string) {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, h.url+path, nil)
+		if cookie != nil {
+			req.AddCookie(cookie)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Location")
+	}
+	if status, to := get("/ui/stores", nil); status != http.StatusSeeOther || !strings.HasPrefix(to, "/ui/login") {
+		t.Fatalf("/ui/stores without a session answered %d → %q, want the login page", status, to)
+	}
+	if status, _ := get("/ui/static/app.js", nil); status != http.StatusOK {
+		t.Errorf("embedded script answered %d", status)
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, h.url+"/ui/login",
+		strings.NewReader(url.Values{"key": {"vera-dashboard-key"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", h.url)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || len(resp.Cookies()) != 1 {
+		t.Fatalf("login answered %d with %d cookies", resp.StatusCode, len(resp.Cookies()))
+	}
+	if status, _ := get("/ui/stores", resp.Cookies()[0]); status != http.StatusOK {
+		t.Errorf("/ui/stores with a session answered %d", status)
+	}
+	rows, err := h.Store().AuditLog(t.Context(), 0, "vera", "dashboard: dashboard login", 10)
+	if err != nil || len(rows) != 1 || rows[0].Result != "allowed" {
+		t.Errorf("audit trail has %+v (%v), want vera's login", rows, err)
+	}
+}
