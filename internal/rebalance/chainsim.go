@@ -206,7 +206,7 @@ func newChain(o SimOptions) (*chain, error) {
 			// A demand shock at a fifth of store-SKUs: a lasting shift.
 			shockAt, shock := total, 1.0
 			if r.Float64() < 0.2 {
-				shockAt = o.HistoryDays + 7 + r.IntN(c.days-14)
+				shockAt = o.HistoryDays + 7 + r.IntN(max(c.days-14, 1))
 				shock = []float64{0.3, 0.5, 1.8, 2.5}[r.IntN(4)]
 			}
 			for d := range total {

@@ -24,6 +24,11 @@ func TestSimulateSmallChain(t *testing.T) {
 	if pv.LostUnits >= none.LostUnits {
 		t.Errorf("predictive transfers lost %d units, no transfers %d", pv.LostUnits, none.LostUnits)
 	}
+	// The shortest chain the command accepts runs too.
+	o.Weeks, o.SKUs = 2, 5
+	if _, err := Simulate(context.Background(), o); err != nil {
+		t.Errorf("two weeks: %v", err)
+	}
 	if !rep.MeetsWAPE {
 		t.Errorf("forecast WAPE %.3f not better than seasonal naive %.3f", rep.ForecastWAPE, rep.SeasonalNaiveWAPE)
 	}
