@@ -251,9 +251,15 @@ func (u *UI) stream(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprint(w, "retry: 2000\n\n")
 	fl.Flush()
 	sent := map[string]uint64{}
+	ss := sessionFrom(r)
 	ping := time.NewTicker(15 * time.Second)
 	defer ping.Stop()
 	for {
+		// The stream ends with the session (logout, idle or absolute
+		// expiry); the browser's reconnect is then refused.
+		if !u.sessions.alive(ss) {
+			return
+		}
 		cur, changed := u.live.current()
 		var buf bytes.Buffer
 		for _, name := range Widgets {

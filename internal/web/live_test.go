@@ -90,3 +90,38 @@ func TestStreamSendsWidgetHTML(t *testing.T) {
 		t.Errorf("unknown widget answered %d", r.status)
 	}
 }
+
+// TestStreamEndsWithTheSession: a live stream does not outlive its
+// session — after logout it closes.
+func TestStreamEndsWithTheSession(t *testing.T) {
+	b := setup(t, func(o *Options) { o.UpdateEvery = 20 * time.Millisecond })
+	c := b.loggedIn(t, viewerKey)
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, b.srv.URL+"/ui/stream?w=stores", nil)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		buf := make([]byte, 4096)
+		for {
+			if _, err := resp.Body.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	if r := c.post("/ui/logout", nil); r.status != http.StatusSeeOther {
+		t.Fatalf("logout answered %d", r.status)
+	}
+	// Something must change for the stream to wake and notice.
+	b.mu.Lock()
+	b.health = []store.Health{{Location: "s1", LastContact: b.clock.now()}}
+	b.mu.Unlock()
+	select {
+	case <-ended:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stream is still open 5 s after logout")
+	}
+}

@@ -28,6 +28,7 @@ type session struct {
 	created  time.Time
 	lastSeen time.Time
 	flash    string
+	ended    bool
 }
 
 // sessions is the server-side session table.
@@ -99,9 +100,22 @@ func (s *sessions) get(id string) (*session, bool) {
 
 // drop ends a session.
 func (s *sessions) drop(id string) {
+	k := sha256.Sum256([]byte(id))
 	s.mu.Lock()
-	delete(s.byID, sha256.Sum256([]byte(id)))
+	if ss, ok := s.byID[k]; ok {
+		ss.ended = true
+		delete(s.byID, k)
+	}
 	s.mu.Unlock()
+}
+
+// alive reports whether a session is still valid, without counting this
+// as use: a live stream does not keep an idle session alive.
+func (s *sessions) alive(ss *session) bool {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !ss.ended && !s.expired(ss, now)
 }
 
 // takeFlash returns and clears the session's one-time message.
