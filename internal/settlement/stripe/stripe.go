@@ -274,6 +274,9 @@ func parseAmount(v string, exp int) (int64, error) {
 func dateOf(get func(int) string, utcCol, localCol int) (settlement.Date, int, error) {
 	layouts := []string{"2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02"}
 	if v := get(utcCol); v != "" {
+		if t, ok := clock(v); ok {
+			return settlement.Instant(t), utcCol, nil
+		}
 		if d, err := settlement.ParseDateLayouts(v, time.UTC, layouts...); err == nil {
 			return d, utcCol, nil
 		}
@@ -283,10 +286,42 @@ func dateOf(get func(int) string, utcCol, localCol int) (settlement.Date, int, e
 		return settlement.Date{}, utcCol, fmt.Errorf("%q is not a date-time (YYYY-MM-DD hh:mm:ss)", v)
 	}
 	if v := get(localCol); v != "" {
+		if t, ok := clock(v); ok {
+			return settlement.LocalDateTime(t), localCol, nil
+		}
 		d, err := settlement.ParseDateLayouts(v, nil, layouts...)
 		return d, localCol, err
 	}
 	return settlement.Date{}, utcCol, nil
+}
+
+// clock reads "YYYY-MM-DD hh:mm:ss", the layout Stripe writes, as a time
+// in UTC without time.Parse (a fifth of a row's parsing otherwise). It
+// takes only what that layout accepts with the same result; anything else
+// is left to the general path, which words the errors.
+func clock(v string) (time.Time, bool) {
+	if len(v) != 19 || v[4] != '-' || v[7] != '-' || v[10] != ' ' || v[13] != ':' || v[16] != ':' {
+		return time.Time{}, false
+	}
+	num := func(i, n int) int {
+		x := 0
+		for _, c := range []byte(v[i : i+n]) {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			x = x*10 + int(c-'0')
+		}
+		return x
+	}
+	y, mo, d, h, mi, sec := num(0, 4), num(5, 2), num(8, 2), num(11, 2), num(14, 2), num(17, 2)
+	if y < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC)
+	if t.Day() != d { // 31 February
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 func isPersonal(col string) bool {
