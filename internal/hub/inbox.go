@@ -4,13 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/tillsync/tillsync/internal/access"
+	"github.com/tillsync/tillsync/internal/event"
 	"github.com/tillsync/tillsync/internal/inbox"
 	"github.com/tillsync/tillsync/internal/intake"
+	"github.com/tillsync/tillsync/internal/rebalance"
 )
 
 // InboxInterval is how often the hub's inbox feeds look for new dead
@@ -23,7 +26,34 @@ func newInbox(h *Hub) *inbox.Inbox {
 	for _, s := range h.cfg.Stores {
 		zones[s.ID] = s.Zone
 	}
-	return inbox.Standard(h.store, inbox.Options{Zones: zones, Now: func() time.Time { return h.now() }})
+	in := inbox.Standard(h.store, inbox.Options{Zones: zones, Now: func() time.Time { return h.now() }})
+	// Approving a transfer proposal ships it: its TransferOut goes through
+	// the committer like any POS event (log, ledger, ERP transfer order).
+	in.MustRegister(rebalance.ActApprove, &rebalance.Approver{Emit: rebalance.EmitterFunc(h.emit), Zones: zones, Now: h.now})
+	return in
+}
+
+// emit commits events the hub makes itself (an approved transfer) through
+// the group committer, exactly as if a store had sent them. Their IDs
+// derive from what they carry out (a proposal's ID), so an ID already in
+// the log for a different event — the same proposal approved again, at a
+// later time — means it was carried out before: nothing is emitted twice.
+func (h *Hub) emit(ctx context.Context, evs []*event.Event) error {
+	for _, e := range evs {
+		if err := e.Validate(); err != nil {
+			return err
+		}
+	}
+	outs, err := h.committer.Submit(ctx, evs)
+	if err != nil {
+		return err
+	}
+	for i, o := range outs {
+		if o.Status == intake.StatusRejected && (o.Err == nil || o.Err.Code != intake.CodeIDConflict) {
+			return fmt.Errorf("event %s was rejected: %s", evs[i].ID, o.Err.Error())
+		}
+	}
+	return nil
 }
 
 // Inbox returns the hub's exceptions inbox: other parts of the hub raise
