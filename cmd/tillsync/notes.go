@@ -248,7 +248,7 @@ func runNotesEval(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("notes eval: %w", err)
 	}
 	labels, err := notes.ReadLabels(f)
-	f.Close()
+	_ = f.Close() // read-only: nothing to lose
 	if err != nil {
 		return fmt.Errorf("notes eval: %s: %w", files[0], err)
 	}

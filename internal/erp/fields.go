@@ -81,7 +81,8 @@ func (f Fields) Apply(d *Document) {
 	if !a["memo"] {
 		d.Memo = ""
 	}
-	if !(a["lines.amount"] && a["lines.discount"] && a["lines.tax_code"] && a["lines.tax"] && a["lines.reason"]) && len(d.Lines) > 0 {
+	allLines := a["lines.amount"] && a["lines.discount"] && a["lines.tax_code"] && a["lines.tax"] && a["lines.reason"]
+	if !allLines && len(d.Lines) > 0 {
 		lines := make([]Line, len(d.Lines))
 		for i, l := range d.Lines {
 			lines[i] = Line{SKU: l.SKU, Quantity: l.Quantity}
@@ -106,7 +107,7 @@ func (f Fields) Apply(d *Document) {
 	switch {
 	case !a["payments"]:
 		d.Payments = nil
-	case !(a["payments.brand"] && a["payments.tip"]) && len(d.Payments) > 0:
+	case (!a["payments.brand"] || !a["payments.tip"]) && len(d.Payments) > 0:
 		pays := make([]Payment, len(d.Payments))
 		for i, p := range d.Payments {
 			pays[i] = Payment{Method: p.Method, Amount: p.Amount}

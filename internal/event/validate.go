@@ -145,9 +145,10 @@ func (v *validator) id(field, s string, maxLen int) {
 	}
 }
 
-func (v *validator) optionalID(field, s string, maxLen int) {
+// optionalID checks an ID that may be absent (at most 128 bytes).
+func (v *validator) optionalID(field, s string) {
 	if s != "" {
-		v.id(field, s, maxLen)
+		v.id(field, s, 128)
 	}
 }
 
@@ -217,7 +218,7 @@ func (v *validator) lines(lines []Line, sign int) {
 	for i, l := range lines {
 		v.in("lines", i, func() {
 			v.id("sku", l.SKU, 128)
-			v.optionalID("code", l.Code, 128)
+			v.optionalID("code", l.Code)
 			v.qty("quantity", l.Quantity, sign)
 		})
 	}
@@ -239,7 +240,7 @@ func (v *validator) saleLines(lines []SaleLine) (total int64, ok bool) {
 	for i, l := range lines {
 		v.in("lines", i, func() {
 			v.id("sku", l.SKU, 128)
-			v.optionalID("code", l.Code, 128)
+			v.optionalID("code", l.Code)
 			v.text("description", l.Description, 1000)
 			good := v.qty("quantity", l.Quantity, 1)
 			good = v.amount("unit_price", l.UnitPrice) && good
@@ -381,14 +382,14 @@ func fourDigits(s string) bool {
 func (s *Sale) validate(v *validator) {
 	v.currency(s.Currency)
 	v.text("notes", s.Notes, 2000)
-	v.optionalID("order_id", s.OrderID, 128)
+	v.optionalID("order_id", s.OrderID)
 	total, ok := v.saleLines(s.Lines)
 	v.tenders(s.Tenders, total, ok)
 }
 
 func (r *Return) validate(v *validator) {
 	v.currency(r.Currency)
-	v.optionalID("original_event_id", r.OriginalEventID, 128)
+	v.optionalID("original_event_id", r.OriginalEventID)
 	v.text("reason", r.Reason, 500)
 	v.text("notes", r.Notes, 2000)
 	total, ok := v.saleLines(r.Lines)

@@ -188,8 +188,8 @@ Answer with one JSON object and nothing else, following the schema.
 Do not guess a value the note does not contain.`
 
 func (c *Client) request(note string) chatRequest {
-	nullable := func(t string, extra map[string]any) map[string]any {
-		m := map[string]any{"type": []string{t, "null"}}
+	nullable := func(extra map[string]any) map[string]any { // a string or null
+		m := map[string]any{"type": []string{"string", "null"}}
 		for k, v := range extra {
 			m[k] = v
 		}
@@ -205,11 +205,11 @@ func (c *Client) request(note string) chatRequest {
 		"properties": map[string]any{
 			"reason_code": map[string]any{"type": []string{"string", "null"}, "enum": reasons},
 			"kind":        map[string]any{"type": []string{"string", "null"}, "enum": []any{"percent", "amount", "fixed_price", nil}},
-			"value":       nullable("string", map[string]any{"pattern": `^[0-9]+(\.[0-9]+)?$`}),
-			"currency":    nullable("string", map[string]any{"pattern": `^[A-Z]{3}$`}),
-			"coupon_code": nullable("string", nil),
-			"competitor":  nullable("string", nil),
-			"approved_by": nullable("string", nil),
+			"value":       nullable(map[string]any{"pattern": `^[0-9]+(\.[0-9]+)?$`}),
+			"currency":    nullable(map[string]any{"pattern": `^[A-Z]{3}$`}),
+			"coupon_code": nullable(nil),
+			"competitor":  nullable(nil),
+			"approved_by": nullable(nil),
 			"confidence":  map[string]any{"type": "number", "minimum": 0, "maximum": 1},
 		},
 		"required":             []string{"reason_code", "kind", "value", "currency", "coupon_code", "competitor", "approved_by", "confidence"},

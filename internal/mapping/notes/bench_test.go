@@ -14,7 +14,7 @@ func BenchmarkParse(b *testing.B) {
 		b.Fatal(err)
 	}
 	labels, err := notes.ReadLabels(f)
-	f.Close()
+	_ = f.Close()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -339,7 +339,8 @@ func (n *note) excludeNonMoney() {
 		// A long whole number with no currency and no percent sign is a
 		// receipt, order or reference number.
 		hasCur := i > 0 && t[i-1].cur != "" || i+1 < len(t) && t[i+1].cur != ""
-		if t[i].frac == 0 && len(t[i].val) >= 4 && !hasCur && !(i+1 < len(t) && t[i+1].sym == '%') {
+		percent := i+1 < len(t) && t[i+1].sym == '%'
+		if t[i].frac == 0 && len(t[i].val) >= 4 && !hasCur && !percent {
 			n.excluded[i] = true
 			continue
 		}

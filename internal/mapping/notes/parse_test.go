@@ -243,13 +243,13 @@ func TestCardNumberNeverReachesOutput(t *testing.T) {
 func TestConfidenceOrdersEvidence(t *testing.T) {
 	t.Parallel()
 	p := setup(t, notes.Config{})
-	clear := p.Parse("emp disc 20%").Confidence
+	sure := p.Parse("emp disc 20%").Confidence
 	vague := p.Parse("mgr 10 something 20").Confidence
-	if clear < p.Threshold() {
-		t.Errorf("emp disc 20%%: confidence %v below threshold %v", clear, p.Threshold())
+	if sure < p.Threshold() {
+		t.Errorf("emp disc 20%%: confidence %v below threshold %v", sure, p.Threshold())
 	}
-	if vague >= clear {
-		t.Errorf("an ambiguous note (%v) is as confident as a clear one (%v)", vague, clear)
+	if vague >= sure {
+		t.Errorf("an ambiguous note (%v) is as confident as a sure one (%v)", vague, sure)
 	}
 	if c := p.Parse("gift wrap").Confidence; c < p.Threshold() {
 		t.Errorf("gift wrap: no-discount confidence %v below threshold", c)
@@ -314,7 +314,7 @@ func TestLabelledSets(t *testing.T) {
 			t.Fatal(err)
 		}
 		labels, err := notes.ReadLabels(f)
-		f.Close()
+		_ = f.Close()
 		if err != nil {
 			t.Fatalf("%s: %v", c.file, err)
 		}

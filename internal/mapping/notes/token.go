@@ -81,7 +81,7 @@ func tokenize(s string) []token {
 			out = append(out, token{raw: "¥", cur: "JPY"})
 			i += n
 		case strings.ContainsRune("%#-+@(),:/.;&", r):
-			out = append(out, token{raw: string(r), sym: byte(r)})
+			out = append(out, token{raw: string(r), sym: s[i]}) // one of the ASCII symbols above: its byte
 			i += n
 		default:
 			i += n

@@ -9,7 +9,7 @@ var abbreviations = map[string]string{
 	"mgr": "manager", "mngr": "manager", "mgmt": "manager", "mgr's": "manager", "mgrs": "manager", "managers": "manager",
 	"sup": "supervisor", "supv": "supervisor", "spvr": "supervisor", "sm": "manager", "asm": "manager",
 	"ovrd": "override", "ovr": "override", "ovrde": "override", "overrode": "override", "overridden": "override",
-	"overrides": "override", "overriden": "override", "ovrride": "override",
+	"overrides": "override", "overriden": "override", "ovrride": "override", //nolint:misspell // typos cashiers make, on purpose
 	"okd": "ok", "okayed": "ok", "okay": "ok", "okd'": "ok", "oked": "ok",
 	"appr": "approved", "apprvd": "approved", "approve": "approved", "aprvd": "approved", "approval": "approved",
 	"auth": "authorized", "authd": "authorized", "authorised": "authorized", "authorize": "authorized", "authorise": "authorized",
