@@ -60,3 +60,37 @@ func TestDashboardIsMounted(t *testing.T) {
 		t.Errorf("audit trail has %+v (%v), want vera's login", rows, err)
 	}
 }
+
+// TestDashboardTakesNoOtherCredentials: a store's token is no login, and
+// an API key in an Authorization header opens no page — the dashboard
+// knows only its own sessions.
+func TestDashboardTakesNoOtherCredentials(t *testing.T) {
+	t.Parallel()
+	cfg := config.DefaultHub()
+	cfg.Database = "sqlite:" + filepath.Join(t.TempDir(), "hub.db")
+	cfg.Stores = []config.Store{{ID: "s1", Name: "Berlin", Zone: "Europe/Berlin", TokenSHA256: intake.HashToken(tokS1)}}
+	cfg.APIKeys = []config.APIKey{{Name: "ada", Role: "admin", KeySHA256: intake.HashToken("ada-dashboard-key")}}
+	h := runHub(t, cfg)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, h.url+"/ui/login", strings.NewReader(url.Values{"key": {tokS1}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", h.url)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || len(resp.Cookies()) != 0 {
+		t.Errorf("login with a store token answered %d with %d cookies, want 401 and none", resp.StatusCode, len(resp.Cookies()))
+	}
+	req, _ = http.NewRequestWithContext(t.Context(), http.MethodGet, h.url+"/ui/audit", nil)
+	req.Header.Set("Authorization", "Bearer ada-dashboard-key")
+	resp2, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp2.Body.Close()
+	if resp2.StatusCode != http.StatusSeeOther {
+		t.Errorf("/ui/audit with a bearer key answered %d, want a redirect to the login page", resp2.StatusCode)
+	}
+}

@@ -76,7 +76,8 @@ func chart(title, unit string, ss []series) template.HTML {
 		if last[i] >= 0 {
 			v = num(last[i]) + " " + unit
 		}
-		fmt.Fprintf(&b, `<span class="key"><i style="background:%s"></i>%s <b>%s</b></span> `, palette[i%len(palette)],
+		// An SVG swatch: the page's CSP allows no inline style attributes.
+		fmt.Fprintf(&b, `<span class="key"><svg class="swatch" width="12" height="4" aria-hidden="true"><rect width="12" height="4" fill="%s"/></svg>%s <b>%s</b></span> `, palette[i%len(palette)],
 			html.EscapeString(s.Name), html.EscapeString(v))
 	}
 	if len(ss) == 0 {

@@ -108,15 +108,24 @@ func (u *UI) destinationsData(ctx context.Context) destinationsData {
 type overviewData struct {
 	Charts []template.HTML
 	Last   sample
-	Stores storesData
-	Dests  int
+	// Latency is the newest sample's median latency, or the latest one
+	// measured (-1: none yet).
+	Latency float64
+	Stores  storesData
+	Dests   int
 }
 
 func (u *UI) overviewData(samples []sample) overviewData {
-	d := overviewData{Charts: overviewCharts(samples), Stores: u.storesData()}
+	d := overviewData{Charts: overviewCharts(samples), Stores: u.storesData(), Latency: -1}
 	if len(samples) > 0 {
 		d.Last = samples[len(samples)-1]
 		d.Dests = len(d.Last.Lag)
+	}
+	for i := len(samples) - 1; i >= 0; i-- {
+		if samples[i].LatencyP50 >= 0 {
+			d.Latency = samples[i].LatencyP50
+			break
+		}
 	}
 	return d
 }
