@@ -231,7 +231,11 @@ func serve(t *testing.T, name string, run func(context.Context, net.Listener) er
 	return "http://" + ln.Addr().String()
 }
 
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
+// patience bounds every wait: generous, for loaded CI machines.
+const patience = 30 * time.Second
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	within := patience
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for !cond() {
@@ -252,7 +256,7 @@ type browser struct {
 
 func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, patience)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		b.shot("FAILED-" + strings.ReplaceAll(what, " ", "-"))
@@ -262,7 +266,7 @@ func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 
 func (b *browser) text(sel string) string {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, patience)
 	defer cancel()
 	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
 	if err != nil {
@@ -273,7 +277,7 @@ func (b *browser) text(sel string) string {
 
 // shot saves a full-page PNG of what the browser shows.
 func (b *browser) shot(name string) {
-	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, patience)
 	defer cancel()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
@@ -345,7 +349,7 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("SKU ledger history", func(t *testing.T) {
 		b.t = t
-		eventually(t, 30*time.Second, "the edge's events to reach the hub", func() bool {
+		eventually(t, "the edge's events to reach the hub", func() bool {
 			evs, err := w.hub.Store().EventsByID(t.Context(), []string{"s1-sale-1", "s1-sale-2"})
 			return err == nil && len(evs) == 2
 		})
@@ -378,7 +382,7 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("%d of the sales with an unknown code were held, want 2", q)
 		}
 		var x inbox.Exception
-		eventually(t, 30*time.Second, "the mapping_unknown_sku exception", func() bool {
+		eventually(t, "the mapping_unknown_sku exception", func() bool {
 			p, err := w.hub.Inbox().List(t.Context(), inbox.Filter{Kind: string(inbox.MappingUnknownSKU)})
 			if err != nil || len(p.Exceptions) != 1 {
 				return false
@@ -422,7 +426,7 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("replay a dead letter", func(t *testing.T) {
 		b.t = t
-		eventually(t, 30*time.Second, "the destination to catch up", func() bool {
+		eventually(t, "the destination to catch up", func() bool {
 			n, err := w.hub.Store().CountDeadLetters(t.Context(), "netsuite", store.DeadParked)
 			cur, _ := w.hub.Store().Cursor(t.Context(), "netsuite")
 			head, _ := w.hub.Store().Head(t.Context())
@@ -430,7 +434,7 @@ func TestBrowser(t *testing.T) {
 		})
 		w.ns.Sim().Force(erpsim.ForceInvalid)
 		post(t, w.apiURL, storeToken, et.Sale("s1-sale-9", "s1", base.Add(9*time.Minute), et.L("JKT-BLK-M", 1)))
-		eventually(t, 30*time.Second, "the refused sale to be parked", func() bool {
+		eventually(t, "the refused sale to be parked", func() bool {
 			n, _ := w.hub.Store().CountDeadLetters(t.Context(), "netsuite", store.DeadParked)
 			return n == 1
 		})
@@ -442,7 +446,7 @@ func TestBrowser(t *testing.T) {
 		}
 		b.shot("13-dead-letter")
 		b.do("replay", chromedp.Click(chromedp.CSS("table#dead-letters button.replay")), chromedp.WaitVisible(chromedp.CSS("#flash")))
-		eventually(t, 30*time.Second, "the replayed document to be delivered", func() bool {
+		eventually(t, "the replayed document to be delivered", func() bool {
 			rows, _ := w.hub.Store().DeadLetters(t.Context(), "netsuite", store.DeadResolved, 10)
 			return len(rows) == 1
 		})

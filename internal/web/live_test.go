@@ -99,7 +99,7 @@ func TestStreamEndsWithTheSession(t *testing.T) {
 	b := setup(t, func(o *Options) { o.UpdateEvery = 20 * time.Millisecond })
 	c := b.loggedIn(t, viewerKey)
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, b.srv.URL+"/ui/stream?w=stores", nil)
-	resp, err := c.http.Do(req)
+	resp, err := c.http.Do(req) //nolint:bodyclose // closed below; read by the goroutine until the server ends it
 	if err != nil {
 		t.Fatal(err)
 	}
