@@ -1,11 +1,14 @@
 package hub_test
 
 import (
+	"bufio"
+	"context"
 	"net/http"
 	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tillsync/tillsync/internal/config"
 	"github.com/tillsync/tillsync/internal/intake"
@@ -55,6 +58,24 @@ func TestDashboardIsMounted(t *testing.T) {
 	if status, _ := get("/ui/stores", resp.Cookies()[0]); status != http.StatusOK {
 		t.Errorf("/ui/stores with a session answered %d", status)
 	}
+	// The live stream passes through the hub's middleware unbuffered.
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	sreq, _ := http.NewRequestWithContext(ctx, http.MethodGet, h.url+"/ui/stream?w=stores", nil)
+	sreq.AddCookie(resp.Cookies()[0])
+	stream, err := client.Do(sreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
+	sc := bufio.NewScanner(stream.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() && sc.Text() != "event: stores" {
+	}
+	if stream.StatusCode != http.StatusOK || sc.Text() != "event: stores" {
+		t.Errorf("stream through the hub answered %d and no stores event (%v)", stream.StatusCode, sc.Err())
+	}
+	cancel()
 	rows, err := h.Store().AuditLog(t.Context(), 0, "vera", "dashboard: dashboard login", 10)
 	if err != nil || len(rows) != 1 || rows[0].Result != "allowed" {
 		t.Errorf("audit trail has %+v (%v), want vera's login", rows, err)
