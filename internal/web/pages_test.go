@@ -164,13 +164,16 @@ func TestReconciliationPage(t *testing.T) {
 		o.Close = func(_ context.Context, storeID, date string) (*closing.Report, error) {
 			return &closing.Report{Day: completeness.Day{Location: storeID, Zone: et.Zone, Date: date}, Complete: true,
 				Sales: []closing.CurrencySales{{Currency: "EUR", Sales: 3, SalesValue: 4550, Net: 4550}},
-				ERP:   []completeness.Result{{Destination: "netsuite", Missing: []completeness.Doc{{}}}},
-				Cash:  closing.CashSection{OutOfTolerance: 1, Variance: map[string]event.Amount{"EUR": -250}}}, nil
+				ERP: []completeness.Result{{Destination: "netsuite",
+					Expected:  completeness.Totals{Count: 3, Value: map[string]event.Amount{"EUR": 4550}},
+					Confirmed: completeness.Totals{Count: 2, Value: map[string]event.Amount{"EUR": 3100}},
+					Missing:   []completeness.Doc{{EventID: "s2-sale-17", Kind: "sale", State: "missing"}}}},
+				Cash: closing.CashSection{OutOfTolerance: 1, Variance: map[string]event.Amount{"EUR": -250}}}, nil
 		}
 	})
 	c := b.loggedIn(t, viewerKey)
 	r := c.get("/ui/reconcile?store=s2&date=2026-11-26")
-	for _, want := range []string{"End-of-day close s2 2026-11-26", "45.50 EUR", "-2.50 EUR", "netsuite"} {
+	for _, want := range []string{"End-of-day close s2 2026-11-26", "45.50 EUR", "-2.50 EUR", "netsuite", "31.00 EUR", `href="/ui/events/s2-sale-17"`} {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("reconciliation page lacks %q", want)
 		}
