@@ -71,6 +71,11 @@ func (h *Hub) buildERP(dm *destination.Metrics) error {
 			Retry: destination.RetryPolicy{Attempts: d.Retry.Attempts, MaxAge: d.Retry.MaxAge,
 				Backoff: destination.Backoff{Min: d.Retry.BackoffMin, Max: d.Retry.BackoffMax}},
 		}
+		fields, err := erp.ParseFields(d.Fields)
+		if err != nil {
+			return fmt.Errorf("destination %s: %w", d.Name, err)
+		}
+		cfg.Fields = fields
 		if cfg.Retry.Backoff.Max < cfg.Retry.Backoff.Min {
 			cfg.Retry.Backoff.Max = cfg.Retry.Backoff.Min
 		}

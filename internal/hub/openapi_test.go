@@ -182,7 +182,6 @@ func TestOpenAPIAnswersMatchSchemas(t *testing.T) {
 		{method: "GET", path: "/v1/quarantine", auth: adminKey, want: 200},
 		{method: "GET", path: "/v1/quarantine?state=lost", auth: adminKey, want: 400},
 		{method: "POST", path: "/v1/quarantine/rules", auth: adminKey, body: map[string]any{"source": "pos", "code": "X", "sku": "Y"}, want: 409},
-		{method: "POST", path: "/v1/quarantine/rules", auth: adminKey, body: map[string]any{"source": "pos", "code": "X", "sku": "Y"}, want: 409},
 		{method: "POST", path: "/v1/sources/square/sq", body: map[string]any{}, want: 401},
 	}
 	doc := loadDoc(t, hub.OpenAPI())
