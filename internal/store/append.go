@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"sort"
@@ -74,7 +73,8 @@ func (s *Store) Append(ctx context.Context, events []*event.Event, storedAt time
 		return nil, fmt.Errorf("store: begin append: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	var w writer = txWriter{tx}
+	ptx := preparedTx{tx, s.prepared}
+	var w writer = txWriter{ptx}
 	if s.dialect == Postgres {
 		// One appender at a time across hub replicas, so sequence numbers
 		// become visible in order and a cursor never skips a late commit.
@@ -83,7 +83,7 @@ func (s *Store) Append(ctx context.Context, events []*event.Event, storedAt time
 		}
 		w = &pipeWriter{conn: conn}
 	}
-	out, err := s.appendTx(ctx, tx, w, events, storedAt)
+	out, err := s.appendTx(ctx, ptx, w, events, storedAt)
 	if err != nil {
 		return nil, err
 	}
@@ -92,6 +92,10 @@ func (s *Store) Append(ctx context.Context, events []*event.Event, storedAt time
 		return nil, fmt.Errorf("store: commit append: %w", err)
 	}
 	out.CommitTook = time.Since(start)
+	// Free the writer connection, then prepare what this append ran
+	// unprepared.
+	_ = conn.Close()
+	s.prepared.prepareMissed(ctx)
 	return out, nil
 }
 
@@ -102,7 +106,7 @@ type pending struct {
 	body []byte
 }
 
-func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, w writer, events []*event.Event, storedAt time.Time) (*Appended, error) {
+func (s *Store) appendTx(ctx context.Context, tx querier, w writer, events []*event.Event, storedAt time.Time) (*Appended, error) {
 	out := &Appended{Results: make([]Result, len(events))}
 	// Deduplicate within the batch first: the first copy of an ID is
 	// offered to the log, later copies share its outcome.

@@ -12,7 +12,7 @@ import (
 
 // applyLedger loads the part of the ledger the events touch, applies them
 // and writes the changes, inside the append transaction.
-func (s *Store) applyLedger(ctx context.Context, tx *sql.Tx, w writer, applied []inventory.Applied) (*inventory.Changes, error) {
+func (s *Store) applyLedger(ctx context.Context, tx querier, w writer, applied []inventory.Applied) (*inventory.Changes, error) {
 	if len(applied) == 0 {
 		return &inventory.Changes{}, nil
 	}
@@ -282,8 +282,8 @@ func (s *Store) writeChanges(ctx context.Context, w writer, ch *inventory.Change
 
 // insertRows runs a multi-row INSERT in chunks; row appends row i's values.
 func (s *Store) insertRows(ctx context.Context, w writer, head, tail string, cols, n int, row func(i int, args []any) []any) error {
-	for start := 0; start < n; start += chunkRows {
-		end := min(start+chunkRows, n)
+	for start, end := 0, 0; start < n; start = end {
+		end = chunkEnd(start, n)
 		args := make([]any, 0, (end-start)*cols)
 		for i := start; i < end; i++ {
 			args = row(i, args)

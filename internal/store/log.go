@@ -11,11 +11,11 @@ import (
 	"github.com/tillsync/tillsync/internal/event"
 )
 
-func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, offer []pending, storedAt time.Time) (map[string]int64, error) {
+func (s *Store) insertEvents(ctx context.Context, tx querier, offer []pending, storedAt time.Time) (map[string]int64, error) {
 	seqs := make(map[string]int64, len(offer))
 	const cols = 11
-	for start := 0; start < len(offer); start += chunkRows {
-		end := min(start+chunkRows, len(offer))
+	for start, end := 0, 0; start < len(offer); start = end {
+		end = chunkEnd(start, len(offer))
 		chunk := offer[start:end]
 		args := make([]any, 0, len(chunk)*cols)
 		for _, p := range chunk {
@@ -182,8 +182,9 @@ func anys[T any](xs []T) []any {
 }
 
 func inChunks[T any](xs []T, f func([]T) error) error {
-	for start := 0; start < len(xs); start += chunkRows {
-		if err := f(xs[start:min(start+chunkRows, len(xs))]); err != nil {
+	for start, end := 0, 0; start < len(xs); start = end {
+		end = chunkEnd(start, len(xs))
+		if err := f(xs[start:end]); err != nil {
 			return err
 		}
 	}

@@ -20,7 +20,11 @@ type writer interface {
 	flush(ctx context.Context) error
 }
 
-type txWriter struct{ tx *sql.Tx }
+type txWriter struct {
+	tx interface {
+		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	}
+}
 
 func (w txWriter) exec(ctx context.Context, q string, args ...any) error {
 	_, err := w.tx.ExecContext(ctx, q, args...)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/bits"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -41,6 +42,9 @@ type Store struct {
 	r       *sql.DB
 	// where is the database for messages, without credentials.
 	where string
+	// prepared holds the SQLite writer's prepared statements (nil on
+	// PostgreSQL, where pgx caches statements itself).
+	prepared *prepared
 }
 
 // Open connects to a database named by a URL and runs pending migrations.
@@ -71,7 +75,7 @@ func openSQLite(path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{dialect: SQLite, w: w, r: r, where: path}, nil
+	return &Store{dialect: SQLite, w: w, r: r, where: path, prepared: newPrepared(w)}, nil
 }
 
 // OpenSQLite opens a SQLite database file the way every tillsync process
@@ -149,6 +153,7 @@ func (s *Store) String() string { return s.dialect.String() + ":" + s.where }
 
 // Close closes every connection.
 func (s *Store) Close() error {
+	s.prepared.close()
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
@@ -186,6 +191,19 @@ func values(rows, cols int) string {
 // chunkRows is how many rows go in one multi-row statement: under SQLite's
 // 32,766 and PostgreSQL's 65,535 parameter limits for every table here.
 const chunkRows = 400
+
+// chunkEnd returns where the chunk of n rows that begins at start ends:
+// chunkRows rows while that many are left, then the largest power of two
+// that fits. Chunks of only these few sizes keep the set of statement
+// texts small, so prepared statements (SQLite, below; pgx's statement cache
+// on PostgreSQL) are reused instead of every batch size parsing anew.
+func chunkEnd(start, n int) int {
+	left := n - start
+	if left >= chunkRows {
+		return start + chunkRows
+	}
+	return start + 1<<(bits.Len(uint(left))-1)
+}
 
 // LightTx runs fn in a write transaction that SQLite does not fsync at
 // commit (synchronous=NORMAL for this transaction only; WAL mode keeps it

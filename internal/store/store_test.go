@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -110,6 +111,42 @@ func TestLedgerAcrossBatches(t *testing.T) {
 		}
 		if diffs, err := s.CheckLedger(context.Background()); err != nil || len(diffs) > 0 {
 			t.Fatalf("ledger differs from log: %v %v", err, diffs)
+		}
+	})
+}
+
+// TestAppendBatchSizes appends batches that split into chunks of several
+// sizes, twice each, so the second round runs on prepared statements.
+func TestAppendBatchSizes(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T, s *store.Store) {
+		n := 0
+		for round := range 2 {
+			for _, size := range []int{1, 3, 523, 401} {
+				var evs []*event.Event
+				for range size {
+					n++
+					evs = append(evs, et.Receive(fmt.Sprintf("rcv-%d", n), "s1", at(n), et.L("JKT", 1)))
+				}
+				out := appendOK(t, s, evs...)
+				prev := int64(0)
+				for i, r := range out.Results {
+					if r.Outcome != store.Accepted || r.Seq <= prev {
+						t.Fatalf("round %d, batch of %d, event %d: %s seq %d after %d", round, size, i, r.Outcome, r.Seq, prev)
+					}
+					prev = r.Seq
+				}
+				// Resent, the batch is all duplicates with the same seqs.
+				again := appendOK(t, s, evs...)
+				for i, r := range again.Results {
+					if r.Outcome != store.Duplicate || r.Seq != out.Results[i].Seq {
+						t.Fatalf("round %d, batch of %d, resent event %d: %s seq %d, want duplicate seq %d", round, size, i, r.Outcome, r.Seq, out.Results[i].Seq)
+					}
+				}
+			}
+		}
+		if got := onHand(t, s, "JKT").OnHand(); got != event.Units(int64(n)) {
+			t.Errorf("on hand %v after %d receipts of one", got, n)
 		}
 	})
 }
