@@ -3,6 +3,7 @@ package redact
 import (
 	"reflect"
 	"strings"
+	"sync"
 
 	"github.com/tillsync/tillsync/internal/event"
 )
@@ -82,13 +83,8 @@ func (ew *eventWalker) walk(v reflect.Value, name, parent string) {
 			ew.walk(v.Elem(), name, parent)
 		}
 	case reflect.Struct:
-		t := v.Type()
-		for i := range t.NumField() {
-			f := t.Field(i)
-			if !f.IsExported() {
-				continue
-			}
-			ew.walk(v.Field(i), jsonName(f), name)
+		for _, f := range fieldsOf(v.Type()) {
+			ew.walk(v.Field(f.index), f.name, name)
 		}
 	case reflect.Slice, reflect.Array:
 		for i := range v.Len() {
@@ -111,6 +107,31 @@ func (ew *eventWalker) walk(v reflect.Value, name, parent string) {
 	default:
 		// numbers and booleans: amounts, quantities, flags
 	}
+}
+
+// walkField is an exported struct field the walk visits.
+type walkField struct {
+	index int
+	name  string // as jsonName gives it
+}
+
+// structFields caches fieldsOf: reflect.Type → []walkField.
+var structFields sync.Map
+
+// fieldsOf returns the exported fields of a struct type with their JSON
+// names, worked out once per type rather than for every event.
+func fieldsOf(t reflect.Type) []walkField {
+	if fs, ok := structFields.Load(t); ok {
+		return fs.([]walkField)
+	}
+	var fs []walkField
+	for i := range t.NumField() {
+		if f := t.Field(i); f.IsExported() {
+			fs = append(fs, walkField{index: i, name: jsonName(f)})
+		}
+	}
+	structFields.Store(t, fs)
+	return fs
 }
 
 // jsonName is the name encoding/json gives a struct field.
