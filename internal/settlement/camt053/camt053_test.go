@@ -3,8 +3,6 @@ package camt053_test
 import (
 	"bytes"
 	"errors"
-	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,60 +10,16 @@ import (
 
 	"github.com/tillsync/tillsync/internal/settlement"
 	"github.com/tillsync/tillsync/internal/settlement/camt053"
+	"github.com/tillsync/tillsync/internal/settlement/settlementtest"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
-
-// render parses a file as `tillsync settlement parse --json` prints it.
-func render(t *testing.T, path string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := bytes.NewReader(data)
-	var out bytes.Buffer
-	w := settlement.NewJSONWriter(&out)
-	sum, err := (&camt053.Parser{File: filepath.Base(path)}).Parse(f, w.Transaction)
-	if err == nil || errors.Is(err, settlement.ErrControlTotals) {
-		if werr := w.Summary(sum); werr != nil {
-			t.Fatal(werr)
-		}
-	}
-	if err != nil {
-		fmt.Fprintf(&out, "error: %v\n", err)
-	}
-	return out.Bytes()
-}
-
-// Every testdata/*.xml parses to testdata/golden/<name>.golden.
+// Every testdata/*.xml parses to testdata/golden/<name>.golden
+// (-update rewrites them).
 func TestGolden(t *testing.T) {
 	t.Parallel()
-	files, err := filepath.Glob("testdata/*.xml")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no samples: %v", err)
-	}
-	for _, path := range files {
-		name := filepath.Base(path)
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			got := render(t, path)
-			golden := filepath.Join("testdata", "golden", name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o600); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s changed; got:\n%s\nwant:\n%s", golden, got, want)
-			}
-		})
-	}
+	settlementtest.Golden(t, "testdata/*.xml", func(_ *testing.T, path string) settlement.Parser {
+		return &camt053.Parser{File: filepath.Base(path)}
+	})
 }
 
 func parseFile(t *testing.T, path string) ([]settlement.Transaction, settlement.Summary, error) {

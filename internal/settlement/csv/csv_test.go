@@ -3,8 +3,6 @@ package csv_test
 import (
 	"bytes"
 	"errors"
-	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,9 +10,8 @@ import (
 
 	"github.com/tillsync/tillsync/internal/settlement"
 	"github.com/tillsync/tillsync/internal/settlement/csv"
+	"github.com/tillsync/tillsync/internal/settlement/settlementtest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 func mapping(t testing.TB, path string) csv.Mapping {
 	t.Helper()
@@ -31,60 +28,17 @@ func mapping(t testing.TB, path string) csv.Mapping {
 
 // render parses a file with the mapping of the same name, as `tillsync
 // settlement parse --json` prints it.
-func render(t *testing.T, path string) []byte {
-	t.Helper()
-	p, err := csv.New(filepath.Base(path), mapping(t, strings.TrimSuffix(path, ".csv")+".yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := bytes.NewReader(data)
-	var out bytes.Buffer
-	w := settlement.NewJSONWriter(&out)
-	sum, err := p.Parse(f, w.Transaction)
-	if err == nil || errors.Is(err, settlement.ErrControlTotals) {
-		if werr := w.Summary(sum); werr != nil {
-			t.Fatal(werr)
-		}
-	}
-	if err != nil {
-		fmt.Fprintf(&out, "error: %v\n", err)
-	}
-	return out.Bytes()
-}
-
 // Every testdata/<name>.csv, read with testdata/<name>.yaml, parses to
-// testdata/golden/<name>.csv.golden.
+// testdata/golden/<name>.csv.golden (-update rewrites them).
 func TestGolden(t *testing.T) {
 	t.Parallel()
-	files, err := filepath.Glob("testdata/*.csv")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no samples: %v", err)
-	}
-	for _, path := range files {
-		name := filepath.Base(path)
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			got := render(t, path)
-			golden := filepath.Join("testdata", "golden", name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o600); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s changed; got:\n%s\nwant:\n%s", golden, got, want)
-			}
-		})
-	}
+	settlementtest.Golden(t, "testdata/*.csv", func(t *testing.T, path string) settlement.Parser {
+		p, err := csv.New(filepath.Base(path), mapping(t, strings.TrimSuffix(path, ".csv")+".yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	})
 }
 
 func parse(t *testing.T, name string) ([]settlement.Transaction, settlement.Summary, error) {

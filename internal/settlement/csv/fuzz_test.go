@@ -1,15 +1,13 @@
 package csv_test
 
 import (
-	"bytes"
-	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tillsync/tillsync/internal/settlement"
 	"github.com/tillsync/tillsync/internal/settlement/csv"
+	"github.com/tillsync/tillsync/internal/settlement/settlementtest"
 )
 
 // FuzzParse feeds arbitrary files to the parser under every test mapping:
@@ -21,53 +19,16 @@ func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "*.csv"))
 	var parsers []*csv.Parser
 	for _, p := range files {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
 		parser, err := csv.New("f", mapping(f, strings.TrimSuffix(p, ".csv")+".yaml"))
 		if err != nil {
 			f.Fatal(err)
 		}
 		parsers = append(parsers, parser)
 	}
-	run := func(p *csv.Parser, data []byte) ([]settlement.Transaction, settlement.Summary, []byte, error) {
-		var out bytes.Buffer
-		w := settlement.NewJSONWriter(&out)
-		var txs []settlement.Transaction
-		sum, err := p.Parse(bytes.NewReader(data), func(tx settlement.Transaction) error {
-			txs = append(txs, tx)
-			return w.Transaction(tx)
-		})
-		_ = w.Summary(sum)
-		return txs, sum, out.Bytes(), err
-	}
+	settlementtest.Seed(f, filepath.Join("testdata", "*.csv"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, p := range parsers {
-			txs, sum, out, err := run(p, data)
-			if err != nil {
-				var pe *settlement.Error
-				switch {
-				case errors.Is(err, settlement.ErrControlTotals):
-					if len(sum.Problems) == 0 || sum.ControlTotalsOK {
-						t.Fatalf("control total error without problems: %v", err)
-					}
-				case errors.As(err, &pe):
-					if pe.Format != settlement.FormatCSV || pe.File != "f" || pe.Err == nil {
-						t.Fatalf("error without format, file or cause: %#v", pe)
-					}
-				default:
-					t.Fatalf("error is not a *settlement.Error: %v", err)
-				}
-			}
-			if verr := settlement.Verify(txs, sum); verr != nil {
-				t.Fatalf("%v\n(parse error: %v)", verr, err)
-			}
-			_, _, again, err2 := run(p, data)
-			if !bytes.Equal(out, again) || (err == nil) != (err2 == nil) {
-				t.Fatal("parsing the same bytes twice gave different results")
-			}
+			settlementtest.Check(t, p, settlement.FormatCSV, data)
 		}
 	})
 }
