@@ -1,10 +1,7 @@
 package netsuite_test
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -14,30 +11,6 @@ import (
 	"github.com/tillsync/tillsync/internal/erp/netsuite"
 	nssim "github.com/tillsync/tillsync/internal/sim/erpsim/netsuite"
 )
-
-// answer is a NetSuite that gives one answer to every request: a status,
-// a Retry-After and a body, all from the fuzzer.
-type answer struct {
-	status     int
-	retryAfter string
-	body       []byte
-}
-
-func (a answer) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Body != nil {
-		_, _ = io.Copy(io.Discard, req.Body)
-		_ = req.Body.Close()
-	}
-	h := http.Header{"Content-Type": {"application/json"}}
-	if a.retryAfter != "" {
-		h.Set("Retry-After", a.retryAfter)
-	}
-	return &http.Response{StatusCode: a.status, Status: fmt.Sprintf("%d %s", a.status, http.StatusText(a.status)),
-		Header: h, Body: io.NopCloser(bytes.NewReader(a.body)), Request: req}, nil
-}
-
-var allKinds = []erp.Kind{erp.CashSale, erp.CashRefund, erp.InventoryAdjustment, erp.InventoryCount, erp.TransferOrder,
-	erp.TransferReceipt, erp.SalesOrder, erp.Fulfilment, erp.OrderCancel, erp.Summary}
 
 // FuzzResponse feeds the connector NetSuite answers from the fuzzer —
 // status, Retry-After and body — for every request of every document kind,
@@ -60,68 +33,24 @@ func FuzzResponse(f *testing.F) {
 	f.Add(503, "", []byte("<html>oops</html>"))
 	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, status int, retryAfter string, body []byte) {
-		status = serverStatus(status)
+		status = erptest.ServerStatus(status)
 		c, err := netsuite.New(settings("https://1234567.suitetalk.api.netsuite.com", nssim.DefaultCredentials()),
-			erp.Deps{HTTP: &http.Client{Transport: answer{status, retryAfter, body}}, Clock: func() time.Time { return now }})
+			erp.Deps{HTTP: &http.Client{Transport: erptest.Answer{Status: status, RetryAfter: retryAfter, Body: body}}, Clock: func() time.Time { return now }})
 		if err != nil {
 			t.Fatal(err)
 		}
-		docs := make([]erp.Document, len(allKinds))
-		for i, k := range allKinds {
-			docs[i] = erptest.Sample(k, fmt.Sprintf("fz-%d", i))
-		}
-		errs, err := c.Post(context.Background(), docs)
-		if err != nil {
-			checkClass(t, status, err)
-			return
-		}
-		if len(errs) != len(docs) {
-			t.Fatalf("%d results for %d documents", len(errs), len(docs))
-		}
 		ok2xx := status >= 200 && status < 300
-		for i, e := range errs {
-			if e == nil {
-				if !ok2xx {
-					t.Fatalf("%s succeeded on an answer of HTTP %d", docs[i].Kind, status)
-				}
-				continue
-			}
-			checkClass(t, status, e)
+		if !erptest.CheckPost(t, c, status, erptest.Samples(erptest.AllKinds), func(erp.Document) bool { return ok2xx }) {
+			return
 		}
 		lim, err := c.ReadLimits(context.Background())
 		switch {
 		case err != nil:
-			checkClass(t, status, err)
+			erptest.CheckClass(t, status, err)
 		case !ok2xx:
 			t.Fatalf("limits %+v read from an answer of HTTP %d", lim, status)
 		case lim.Concurrency < 1:
 			t.Fatalf("limits %+v read from %q", lim, body)
 		}
 	})
-}
-
-// serverStatus maps any int to a status a server could answer.
-func serverStatus(n int) int {
-	if n < 100 || n > 599 {
-		n = 100 + int(uint(n)%500)
-	}
-	if n == http.StatusSwitchingProtocols {
-		n = http.StatusOK
-	}
-	return n
-}
-
-// checkClass checks what the destination engine will make of an error.
-func checkClass(t *testing.T, status int, err error) {
-	t.Helper()
-	class, after := erp.Classify(err)
-	if after < 0 {
-		t.Fatalf("retry after %s (negative): %v", after, err)
-	}
-	if status == http.StatusTooManyRequests && class != erp.RateLimited {
-		t.Fatalf("HTTP 429 classified %s: %v", class, err)
-	}
-	if err.Error() == "" {
-		t.Fatal("an error without a message")
-	}
 }

@@ -1,11 +1,8 @@
 package webhook_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -14,27 +11,6 @@ import (
 	"github.com/tillsync/tillsync/internal/erp/erptest"
 	"github.com/tillsync/tillsync/internal/erp/webhook"
 )
-
-// answer is a receiver that gives one answer to every delivery: a status,
-// a Retry-After and a body, all from the fuzzer.
-type answer struct {
-	status     int
-	retryAfter string
-	body       []byte
-}
-
-func (a answer) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Body != nil {
-		_, _ = io.Copy(io.Discard, req.Body)
-		_ = req.Body.Close()
-	}
-	h := http.Header{"Content-Type": {"application/json"}}
-	if a.retryAfter != "" {
-		h.Set("Retry-After", a.retryAfter)
-	}
-	return &http.Response{StatusCode: a.status, Status: fmt.Sprintf("%d %s", a.status, http.StatusText(a.status)),
-		Header: h, Body: io.NopCloser(bytes.NewReader(a.body)), Request: req}, nil
-}
 
 // FuzzResponse feeds the connector receiver answers from the fuzzer —
 // status, Retry-After and body. A document succeeds only when the answer
@@ -56,71 +32,28 @@ func FuzzResponse(f *testing.F) {
 	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 	kinds := []erp.Kind{erp.CashSale, erp.CashRefund, erp.InventoryAdjustment, erp.TransferOrder, erp.Summary}
 	f.Fuzz(func(t *testing.T, status int, retryAfter string, body []byte) {
-		status = serverStatus(status)
+		status = erptest.ServerStatus(status)
 		c, err := webhook.New(settings("https://erp.example.com"),
-			erp.Deps{HTTP: &http.Client{Transport: answer{status, retryAfter, body}}, Clock: func() time.Time { return now }})
+			erp.Deps{HTTP: &http.Client{Transport: erptest.Answer{Status: status, RetryAfter: retryAfter, Body: body}}, Clock: func() time.Time { return now }})
 		if err != nil {
 			t.Fatal(err)
 		}
-		docs := make([]erp.Document, len(kinds))
-		for i, k := range kinds {
-			docs[i] = erptest.Sample(k, fmt.Sprintf("fz-%d", i))
-		}
-		errs, err := c.Post(context.Background(), docs)
-		if err != nil {
-			checkClass(t, status, err)
-		} else {
-			if len(errs) != len(docs) {
-				t.Fatalf("%d results for %d documents", len(errs), len(docs))
-			}
-			// What the receiver said last about each external ID.
-			said := map[string]string{}
-			var r webhook.Response
-			if status == http.StatusOK && json.Unmarshal(body, &r) == nil {
-				for _, res := range r.Results {
-					said[res.ExternalID] = res.Status
-				}
-			}
-			for i, e := range errs {
-				if e == nil {
-					if s := said[docs[i].ExternalID]; s != webhook.StatusCreated && s != webhook.StatusExists {
-						t.Fatalf("%s succeeded on HTTP %d %q", docs[i].ExternalID, status, body)
-					}
-					continue
-				}
-				checkClass(t, status, e)
+		// What the receiver said last about each external ID.
+		said := map[string]string{}
+		var r webhook.Response
+		if status == http.StatusOK && json.Unmarshal(body, &r) == nil {
+			for _, res := range r.Results {
+				said[res.ExternalID] = res.Status
 			}
 		}
+		erptest.CheckPost(t, c, status, erptest.Samples(kinds), func(d erp.Document) bool {
+			s := said[d.ExternalID]
+			return s == webhook.StatusCreated || s == webhook.StatusExists
+		})
 		if err := c.Check(context.Background()); err != nil {
-			checkClass(t, status, err)
+			erptest.CheckClass(t, status, err)
 		} else if status != http.StatusOK {
 			t.Fatalf("check passed on HTTP %d", status)
 		}
 	})
-}
-
-// serverStatus maps any int to a status a server could answer.
-func serverStatus(n int) int {
-	if n < 100 || n > 599 {
-		n = 100 + int(uint(n)%500)
-	}
-	if n == http.StatusSwitchingProtocols {
-		n = http.StatusOK
-	}
-	return n
-}
-
-// checkClass checks what the destination engine will make of an error.
-func checkClass(t *testing.T, status int, err error) {
-	t.Helper()
-	class, after := erp.Classify(err)
-	if after < 0 {
-		t.Fatalf("retry after %s (negative): %v", after, err)
-	}
-	if status == http.StatusTooManyRequests && class != erp.RateLimited {
-		t.Fatalf("HTTP 429 classified %s: %v", class, err)
-	}
-	if err.Error() == "" {
-		t.Fatal("an error without a message")
-	}
 }
