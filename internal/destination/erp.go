@@ -287,7 +287,7 @@ func (d *ERPDestination) Run(ctx context.Context) error {
 			if err := d.control(ctx); err != nil && ctx.Err() == nil {
 				d.log.Warn("read destination state", "err", err)
 			}
-			d.observeLag(ctx)
+			d.metrics.ObserveLag(ctx, d.store, d.cfg.Name, d.cursor)
 		}
 	}
 }
@@ -915,22 +915,6 @@ func (d *ERPDestination) save(ctx context.Context) {
 	}
 	d.progress = store.Progress{Destination: d.cfg.Name, Cursor: d.cursor}
 	d.dirty = false
-}
-
-func (d *ERPDestination) observeLag(ctx context.Context) {
-	head, err := d.store.Head(ctx)
-	if err != nil {
-		return
-	}
-	lag := max(head-d.cursor, 0)
-	d.metrics.LagEvents.WithLabelValues(d.cfg.Name).Set(float64(lag))
-	secs := 0.0
-	if lag > 0 {
-		if at, err := d.store.OldestAfter(ctx, d.cursor); err == nil && !at.IsZero() {
-			secs = time.Since(at).Seconds()
-		}
-	}
-	d.metrics.LagSeconds.WithLabelValues(d.cfg.Name).Set(secs)
 }
 
 type delayed struct {

@@ -1,6 +1,13 @@
 package destination
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tillsync/tillsync/internal/store"
+)
 
 // Metrics are the per-destination gauges and counters.
 type Metrics struct {
@@ -24,4 +31,36 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	reg.MustRegister(m.LagEvents, m.LagSeconds, m.Deliveries)
 	return m
+}
+
+// ObserveLag sets a destination's lag gauges for its cursor: events in
+// the log after it, and the age of the oldest of them. A failed read
+// leaves them as they were.
+func (m *Metrics) ObserveLag(ctx context.Context, st *store.Store, name string, cursor int64) {
+	head, err := st.Head(ctx)
+	if err != nil {
+		return
+	}
+	lag := max(head-cursor, 0)
+	m.LagEvents.WithLabelValues(name).Set(float64(lag))
+	secs := 0.0
+	if lag > 0 {
+		if at, err := st.OldestAfter(ctx, cursor); err == nil && !at.IsZero() {
+			secs = time.Since(at).Seconds()
+		}
+	}
+	m.LagSeconds.WithLabelValues(name).Set(secs)
+}
+
+// Sleep waits d or until ctx ends; it reports whether the full wait
+// passed. Destinations wait between attempts with it.
+func Sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }

@@ -207,7 +207,7 @@ func (d *Destination) Run(ctx context.Context) error {
 		}
 		if err != nil {
 			d.log.Warn("read changes", "err", err)
-			sleep(ctx, d.cfg.Backoff.Delay(failures))
+			destination.Sleep(ctx, d.cfg.Backoff.Delay(failures))
 			failures++
 			continue
 		}
@@ -218,7 +218,7 @@ func (d *Destination) Run(ctx context.Context) error {
 			next = max(next, head)
 		}
 		if next == cursor {
-			d.observeLag(ctx, cursor)
+			d.dm.ObserveLag(ctx, d.store, d.cfg.Name, cursor)
 			idle := 5 * time.Second
 			if at, ok := d.nextSettle(); ok {
 				idle = min(idle, max(at.Sub(d.now()), time.Millisecond))
@@ -239,7 +239,7 @@ func (d *Destination) Run(ctx context.Context) error {
 			d.log.Warn("save cursor", "err", err)
 		}
 		cursor = next
-		d.observeLag(ctx, cursor)
+		d.dm.ObserveLag(ctx, d.store, d.cfg.Name, cursor)
 	}
 	return nil
 }
@@ -680,7 +680,7 @@ func (d *Destination) refused(ctx context.Context, batch []*job, ues []userError
 		default:
 			d.log.Error("Shopify refused a batch; will retry", "errors", codes)
 		}
-		if !sleep(ctx, d.cfg.Backoff.Delay(attempt)) {
+		if !destination.Sleep(ctx, d.cfg.Backoff.Delay(attempt)) {
 			return nil, false, ctx.Err()
 		}
 		if stale == 0 && len(bad) == 0 {
@@ -750,7 +750,7 @@ func (d *Destination) callTracked(ctx context.Context, r request, out any) (unce
 		d.dm.Deliveries.WithLabelValues(d.cfg.Name, "retry").Inc()
 		wait := d.cfg.Backoff.Delay(attempt)
 		d.log.Warn("Shopify request failed; will retry", "op", r.op, "attempt", attempt+1, "retry_in", wait, "err", err)
-		if !sleep(ctx, wait) {
+		if !destination.Sleep(ctx, wait) {
 			return uncertain, ctx.Err()
 		}
 	}
@@ -803,32 +803,4 @@ func (d *Destination) nextSettle() (time.Time, bool) {
 		}
 	}
 	return at, !at.IsZero()
-}
-
-func (d *Destination) observeLag(ctx context.Context, cursor int64) {
-	head, err := d.store.Head(ctx)
-	if err != nil {
-		return
-	}
-	lag := max(head-cursor, 0)
-	d.dm.LagEvents.WithLabelValues(d.cfg.Name).Set(float64(lag))
-	secs := 0.0
-	if lag > 0 {
-		if at, err := d.store.OldestAfter(ctx, cursor); err == nil && !at.IsZero() {
-			secs = time.Since(at).Seconds()
-		}
-	}
-	d.dm.LagSeconds.WithLabelValues(d.cfg.Name).Set(secs)
-}
-
-// sleep waits d or until ctx ends; it reports whether the full wait passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

@@ -87,7 +87,7 @@ func (d *Destination) Run(ctx context.Context) error {
 		}
 		if err != nil {
 			d.log.Warn("read changes", "err", err)
-			sleep(ctx, d.cfg.Backoff.Delay(failures))
+			destination.Sleep(ctx, d.cfg.Backoff.Delay(failures))
 			failures++
 			continue
 		}
@@ -100,7 +100,7 @@ func (d *Destination) Run(ctx context.Context) error {
 			next = max(next, head)
 		}
 		if next == cursor {
-			d.observeLag(ctx, cursor)
+			d.metrics.ObserveLag(ctx, d.store, d.cfg.Name, cursor)
 			select {
 			case <-ctx.Done():
 			case <-wait:
@@ -120,7 +120,7 @@ func (d *Destination) Run(ctx context.Context) error {
 			d.log.Warn("save cursor", "err", err)
 		}
 		cursor = next
-		d.observeLag(ctx, cursor)
+		d.metrics.ObserveLag(ctx, d.store, d.cfg.Name, cursor)
 	}
 	return nil
 }
@@ -155,7 +155,7 @@ func (d *Destination) deliver(ctx context.Context, cursor int64, p Payload) erro
 			return nil
 		}
 		d.metrics.Deliveries.WithLabelValues(d.cfg.Name, "retry").Inc()
-		d.observeLag(ctx, cursor)
+		d.metrics.ObserveLag(ctx, d.store, d.cfg.Name, cursor)
 		if wait <= 0 {
 			wait = d.cfg.Backoff.Delay(attempt)
 		}
@@ -163,7 +163,7 @@ func (d *Destination) deliver(ctx context.Context, cursor int64, p Payload) erro
 		// one asking for a day must not silence the channel for a day.
 		wait = min(wait, d.cfg.Backoff.Max)
 		d.log.Warn("delivery failed; will retry", "delivery", p.DeliveryID, "attempt", attempt+1, "retry_in", wait, "err", err)
-		if !sleep(ctx, wait) {
+		if !destination.Sleep(ctx, wait) {
 			return ctx.Err()
 		}
 	}
@@ -193,32 +193,4 @@ func (d *Destination) attempt(ctx context.Context, id string, body []byte) (time
 		return 0, nil
 	}
 	return retryafter.Parse(resp.Header.Get("Retry-After"), now), fmt.Errorf("receiver answered %s", resp.Status)
-}
-
-func (d *Destination) observeLag(ctx context.Context, cursor int64) {
-	head, err := d.store.Head(ctx)
-	if err != nil {
-		return
-	}
-	lag := max(head-cursor, 0)
-	d.metrics.LagEvents.WithLabelValues(d.cfg.Name).Set(float64(lag))
-	secs := 0.0
-	if lag > 0 {
-		if at, err := d.store.OldestAfter(ctx, cursor); err == nil && !at.IsZero() {
-			secs = time.Since(at).Seconds()
-		}
-	}
-	d.metrics.LagSeconds.WithLabelValues(d.cfg.Name).Set(secs)
-}
-
-// sleep waits d or until ctx ends; it reports whether the full wait passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
