@@ -604,27 +604,15 @@ func (e *Engine) altIndexLine(j int32) {
 // four, auth code when both have one, amount, window) or, for a line without
 // a card, by amount and day alone when exactly one tender fits.
 func (e *Engine) findTender(l *Line) int32 {
-	ld := day(l.Date)
 	best, bestScore, ties := none, -1, 0
 	consider := func(i int32, card bool) {
 		t := &e.tenders[i]
 		if e.ts[i].match != none || conflict(t, l) || !e.fits(t, l) {
 			return
 		}
-		score := 0
-		if card {
-			if t.AuthCode != "" && l.Refs.AuthCode != "" {
-				if t.AuthCode != l.Refs.AuthCode {
-					return
-				}
-				score += 4
-			}
-			if t.Total() == l.Gross {
-				score += 2
-			}
-		}
-		if d := ld - day(t.At); d == 0 || d == 1 {
-			score++
+		score, ok := pairScore(t, l, card)
+		if !ok {
+			return
 		}
 		switch {
 		case score > bestScore:
@@ -654,29 +642,40 @@ func (e *Engine) findTender(l *Line) int32 {
 	return none
 }
 
+// pairScore ranks a tender and a line that fit each other: found by card,
+// an equal authorisation code counts 4 (a different one rules the pair
+// out) and an equal gross amount 2; settling on the sale's day or the next
+// counts 1.
+func pairScore(t *Tender, l *Line, card bool) (int, bool) {
+	score := 0
+	if card {
+		if t.AuthCode != "" && l.Refs.AuthCode != "" {
+			if t.AuthCode != l.Refs.AuthCode {
+				return 0, false
+			}
+			score += 4
+		}
+		if t.Total() == l.Gross {
+			score += 2
+		}
+	}
+	if d := day(l.Date) - day(t.At); d == 0 || d == 1 {
+		score++
+	}
+	return score, true
+}
+
 // findLine is findTender from the tender's side, against open lines.
 func (e *Engine) findLine(t *Tender) int32 {
-	td := day(t.At)
 	best, bestScore, ties := none, -1, 0
 	consider := func(j int32, card bool) {
 		l := &e.lines[j]
 		if e.ls[j].match != none || conflict(t, l) || !e.fits(t, l) {
 			return
 		}
-		score := 0
-		if card {
-			if t.AuthCode != "" && l.Refs.AuthCode != "" {
-				if t.AuthCode != l.Refs.AuthCode {
-					return
-				}
-				score += 4
-			}
-			if t.Total() == l.Gross {
-				score += 2
-			}
-		}
-		if d := day(l.Date) - td; d == 0 || d == 1 {
-			score++
+		score, ok := pairScore(t, l, card)
+		if !ok {
+			return
 		}
 		switch {
 		case score > bestScore:
