@@ -220,15 +220,10 @@ func (f *DeadLetterFeed) resolve(ctx context.Context) error {
 }
 
 func (f *DeadLetterFeed) resolveAll(ctx context.Context) error {
-	after := int64(0)
-	for {
-		page, err := f.Inbox.List(ctx, Filter{State: StateActive, Kind: string(DeadLetter), After: after, Limit: MaxLimit})
-		if err != nil {
-			return err
-		}
-		refs := make([]store.DeadLetterRef, 0, len(page.Exceptions))
+	return f.Inbox.resolveSettled(ctx, DeadLetter, func(ctx context.Context, page []Exception) ([]settled, error) {
+		refs := make([]store.DeadLetterRef, 0, len(page))
 		keys := map[store.DeadLetterRef]Exception{}
-		for _, x := range page.Exceptions {
+		for _, x := range page {
 			var ev DeadLetterEvidence
 			if json.Unmarshal(x.Evidence, &ev) != nil {
 				continue
@@ -238,31 +233,15 @@ func (f *DeadLetterFeed) resolveAll(ctx context.Context) error {
 		}
 		states, err := f.Inbox.store.DeadLetterStates(ctx, refs)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		var done []store.DeadLetterRef
+		var done []settled
 		for r, s := range states {
 			if s == store.DeadResolved {
-				done = append(done, r)
+				done = append(done, settled{keys[r].Key, "delivered to " + r.Destination + " on replay",
+					map[string]string{"destination": r.Destination, "external_id": r.ExternalID}})
 			}
 		}
-		if len(done) > 0 {
-			err := f.Inbox.store.Inbox(ctx, func(tx *store.InboxTx) error {
-				for _, r := range done {
-					if _, err := f.Inbox.AutoResolveTx(ctx, tx, keys[r].Key, "delivered to "+r.Destination+" on replay",
-						map[string]string{"destination": r.Destination, "external_id": r.ExternalID}); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-		}
-		if page.NextAfter == 0 {
-			return nil
-		}
-		after = page.NextAfter
-	}
+		return done, nil
+	})
 }

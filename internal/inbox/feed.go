@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/tillsync/tillsync/internal/store"
 )
 
 // Feed brings one source of problems into the inbox: each Sync raises
@@ -49,4 +51,44 @@ func oneLine(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
+}
+
+// settled is an exception a feed found settled by later data.
+type settled struct {
+	key, note string
+	detail    any
+}
+
+// resolveSettled pages through the active exceptions of kind, asks check
+// which of each page later data settled, and auto-resolves those in one
+// transaction per page.
+func (in *Inbox) resolveSettled(ctx context.Context, kind Kind, check func(ctx context.Context, page []Exception) ([]settled, error)) error {
+	after := int64(0)
+	for {
+		page, err := in.List(ctx, Filter{State: StateActive, Kind: string(kind), After: after, Limit: MaxLimit})
+		if err != nil {
+			return err
+		}
+		done, err := check(ctx, page.Exceptions)
+		if err != nil {
+			return err
+		}
+		if len(done) > 0 {
+			err := in.store.Inbox(ctx, func(tx *store.InboxTx) error {
+				for _, d := range done {
+					if _, err := in.AutoResolveTx(ctx, tx, d.key, d.note, d.detail); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		if page.NextAfter == 0 {
+			return nil
+		}
+		after = page.NextAfter
+	}
 }

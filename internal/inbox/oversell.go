@@ -134,15 +134,10 @@ func (f *OversellFeed) resolve(ctx context.Context, head int64) error {
 }
 
 func (f *OversellFeed) resolveAll(ctx context.Context) error {
-	after := int64(0)
-	for {
-		page, err := f.Inbox.List(ctx, Filter{State: StateActive, Kind: string(Oversell), After: after, Limit: MaxLimit})
-		if err != nil {
-			return err
-		}
-		keys := make([]inventory.Key, 0, len(page.Exceptions))
+	return f.Inbox.resolveSettled(ctx, Oversell, func(ctx context.Context, page []Exception) ([]settled, error) {
+		keys := make([]inventory.Key, 0, len(page))
 		byKey := map[inventory.Key]Exception{}
-		for _, x := range page.Exceptions {
+		for _, x := range page {
 			var ev OversellEvidence
 			if json.Unmarshal(x.Evidence, &ev) != nil || ev.SKU == "" {
 				continue
@@ -152,33 +147,16 @@ func (f *OversellFeed) resolveAll(ctx context.Context) error {
 		}
 		pos, err := f.Inbox.store.PositionsByKey(ctx, keys)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		var covered []inventory.Key
+		var done []settled
 		for k, p := range pos {
 			if p.OnHand() >= p.Reserved {
-				covered = append(covered, k)
+				done = append(done, settled{byKey[k].Key,
+					fmt.Sprintf("on hand %s now covers every reservation (%s)", p.OnHand(), p.Reserved),
+					map[string]string{"on_hand": p.OnHand().String(), "reserved": p.Reserved.String()}})
 			}
 		}
-		if len(covered) > 0 {
-			err := f.Inbox.store.Inbox(ctx, func(tx *store.InboxTx) error {
-				for _, k := range covered {
-					p := pos[k]
-					if _, err := f.Inbox.AutoResolveTx(ctx, tx, byKey[k].Key,
-						fmt.Sprintf("on hand %s now covers every reservation (%s)", p.OnHand(), p.Reserved),
-						map[string]string{"on_hand": p.OnHand().String(), "reserved": p.Reserved.String()}); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-		}
-		if page.NextAfter == 0 {
-			return nil
-		}
-		after = page.NextAfter
-	}
+		return done, nil
+	})
 }
