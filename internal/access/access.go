@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tillsync/tillsync/internal/intake"
+	"github.com/tillsync/tillsync/internal/obs"
 )
 
 // Role is what a key may do. Each role includes the ones below it.
@@ -92,14 +93,24 @@ type Guard struct {
 	Now   func() time.Time
 }
 
-// authenticate finds the key of a request. All keys are compared, in
-// constant time, so the time taken says nothing about which matched.
+// authenticate finds the key of a request's bearer token (Verify).
 func (g *Guard) authenticate(r *http.Request) (Key, bool) {
 	tok, ok := intake.BearerToken(r)
 	if !ok {
 		return Key{}, false
 	}
-	sum := []byte(intake.HashToken(tok))
+	return g.Verify(tok)
+}
+
+// Verify finds the key whose secret is token: for API requests, and for a
+// login form, where the key arrives in a body rather than an
+// Authorization header. All keys are compared, in constant time, so the
+// time taken says nothing about which matched.
+func (g *Guard) Verify(token string) (Key, bool) {
+	if token == "" {
+		return Key{}, false
+	}
+	sum := []byte(intake.HashToken(token))
 	var found Key
 	match := 0
 	for _, k := range g.Keys {
@@ -152,13 +163,13 @@ func (g *Guard) Require(role Role, action string, sensitive bool, next http.Hand
 			next(w, r.WithContext(WithActor(r.Context(), actor)))
 			return
 		}
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		rec := &obs.StatusWriter{ResponseWriter: w}
 		next(rec, r.WithContext(WithActor(r.Context(), actor)))
 		result := "allowed"
-		if rec.status >= 400 {
+		if rec.Status() >= 400 {
 			result = "failed"
 		}
-		g.record(r, actor, action, result, rec.status)
+		g.record(r, actor, action, result, rec.Status())
 	}
 }
 
@@ -193,23 +204,6 @@ func WithActor(ctx context.Context, a Actor) context.Context {
 func ActorOf(ctx context.Context) (Actor, bool) {
 	a, ok := ctx.Value(actorKey{}).(Actor)
 	return a, ok
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
-}
-
-// Flush lets streams through.
-func (s *statusRecorder) Flush() {
-	if f, ok := s.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
 }
 
 func writeError(w http.ResponseWriter, status int, code, msg string) {

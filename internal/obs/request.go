@@ -100,13 +100,10 @@ func Handler(t *Tracing, log *slog.Logger, next http.Handler, quiet ...string) h
 				trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("url.path", r.URL.Path),
 					attribute.String("tillsync.request_id", id)))
 		}
-		rw := &statusWriter{ResponseWriter: w}
+		rw := &StatusWriter{ResponseWriter: w}
 		r = r.WithContext(ctx)
 		next.ServeHTTP(rw, r)
-		status := rw.status
-		if status == 0 {
-			status = http.StatusOK
-		}
+		status := rw.Status()
 		if span != nil {
 			if r.Pattern != "" {
 				// Span names are "METHOD route" (OpenTelemetry's HTTP
@@ -131,29 +128,42 @@ func Handler(t *Tracing, log *slog.Logger, next http.Handler, quiet ...string) h
 	})
 }
 
-// statusWriter records the status of a response; it passes on Flush (SSE)
-// and Unwrap (http.ResponseController).
-type statusWriter struct {
+// StatusWriter records the status of a response for middleware (request
+// logs, audit trails); it passes on Flush (SSE) and Unwrap
+// (http.ResponseController).
+type StatusWriter struct {
 	http.ResponseWriter
 	status int
 }
 
-func (w *statusWriter) WriteHeader(code int) {
+// WriteHeader records the first status written.
+func (w *StatusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
-func (w *statusWriter) Write(b []byte) (int, error) {
+func (w *StatusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
 	return w.ResponseWriter.Write(b)
 }
 
-func (w *statusWriter) Flush() {
+// Flush passes on to the writer beneath (Server-Sent Events).
+func (w *StatusWriter) Flush() {
 	_ = http.NewResponseController(w.ResponseWriter).Flush()
 }
 
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+// Unwrap returns the writer beneath (http.ResponseController).
+func (w *StatusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Status is the status the handler answered (200 when it wrote nothing or
+// only a body).
+func (w *StatusWriter) Status() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}

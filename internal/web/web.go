@@ -20,6 +20,7 @@ import (
 	"github.com/tillsync/tillsync/internal/config"
 	"github.com/tillsync/tillsync/internal/destination"
 	"github.com/tillsync/tillsync/internal/inbox"
+	"github.com/tillsync/tillsync/internal/obs"
 	"github.com/tillsync/tillsync/internal/reconcile/closing"
 	"github.com/tillsync/tillsync/internal/store"
 )
@@ -256,13 +257,13 @@ func (u *UI) need(role access.Role, action string, audit auditing, next http.Han
 			next(w, r)
 			return
 		}
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		rec := &obs.StatusWriter{ResponseWriter: w}
 		next(rec, r)
 		result := "allowed"
-		if rec.status >= 400 {
+		if rec.Status() >= 400 {
 			result = "failed"
 		}
-		u.audit(r, ss.actor, action, result, rec.status)
+		u.audit(r, ss.actor, action, result, rec.Status())
 	}
 }
 
@@ -284,22 +285,6 @@ func (u *UI) audit(r *http.Request, a access.Actor, action, result string, statu
 	}
 	u.opts.Guard.Audit(context.WithoutCancel(r.Context()), access.Entry{At: u.opts.Now().UTC(), Actor: name, Role: a.Role.String(),
 		Action: "dashboard: " + action, Target: target, Remote: r.RemoteAddr, Result: result, Status: status})
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Flush() {
-	if f, ok := s.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
 }
 
 // page is what every page template gets.
