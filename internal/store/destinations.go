@@ -277,10 +277,19 @@ func (s *Store) DeliveryCounts(ctx context.Context, destination string) (docs, e
 // Summarized reports which of the events a destination's delivered
 // summaries already carry.
 func (s *Store) Summarized(ctx context.Context, destination string, ids []string) (map[string]bool, error) {
+	out, err := s.destinationIDs(ctx, `SELECT event_id FROM summary_items WHERE destination = ? AND event_id IN (`, destination, ids)
+	if err != nil {
+		return nil, fmt.Errorf("store: read summarized events: %w", err)
+	}
+	return out, nil
+}
+
+// destinationIDs reports which of ids a query of one destination's rows
+// finds; query ends in "IN (", for the ids' placeholders.
+func (s *Store) destinationIDs(ctx context.Context, query, destination string, ids []string) (map[string]bool, error) {
 	out := map[string]bool{}
 	err := inChunks(ids, func(chunk []string) error {
-		rows, err := s.r.QueryContext(ctx, s.rebind(`SELECT event_id FROM summary_items WHERE destination = ? AND event_id IN (`+marks(len(chunk))+`)`),
-			append([]any{destination}, anys(chunk)...)...)
+		rows, err := s.r.QueryContext(ctx, s.rebind(query+marks(len(chunk))+`)`), append([]any{destination}, anys(chunk)...)...)
 		if err != nil {
 			return err
 		}
@@ -294,10 +303,7 @@ func (s *Store) Summarized(ctx context.Context, destination string, ids []string
 		}
 		return rows.Err()
 	})
-	if err != nil {
-		return nil, fmt.Errorf("store: read summarized events: %w", err)
-	}
-	return out, nil
+	return out, err
 }
 
 // CountDeadLetters counts a destination's dead letters in a state.

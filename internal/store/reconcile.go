@@ -30,23 +30,7 @@ func (s *Store) EventsOccurred(ctx context.Context, location string, from, to ti
 // DeliveredIDs reports which of the external IDs a destination has
 // delivered (the ERP confirmed them).
 func (s *Store) DeliveredIDs(ctx context.Context, destination string, ids []string) (map[string]bool, error) {
-	out := map[string]bool{}
-	err := inChunks(ids, func(chunk []string) error {
-		rows, err := s.r.QueryContext(ctx, s.rebind(`SELECT external_id FROM deliveries WHERE destination = ? AND external_id IN (`+marks(len(chunk))+`)`),
-			append([]any{destination}, anys(chunk)...)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			out[id] = true
-		}
-		return rows.Err()
-	})
+	out, err := s.destinationIDs(ctx, `SELECT external_id FROM deliveries WHERE destination = ? AND external_id IN (`, destination, ids)
 	if err != nil {
 		return nil, fmt.Errorf("store: read deliveries of %s: %w", destination, err)
 	}
