@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/tillsync/tillsync/internal/event"
 )
 
 // ExceptionRow is one stored exception of the inbox. The inbox package
@@ -389,21 +387,5 @@ func (s *Store) OversellsAfter(ctx context.Context, seq int64, limit int) ([]Ove
 	if !upto.Valid {
 		return nil, nil
 	}
-	rows, err := s.r.QueryContext(ctx, s.rebind(`SELECT seq, event_id, kind, sku, location, order_id, requested, on_hand, reserved, at
-		FROM oversells WHERE seq > ? AND seq <= ? ORDER BY seq`), seq, upto.Int64)
-	if err != nil {
-		return nil, fmt.Errorf("store: read oversells: %w", err)
-	}
-	defer rows.Close()
-	var out []OversellRow
-	for rows.Next() {
-		var o OversellRow
-		var req, onHand, reserved, at int64
-		if err := rows.Scan(&o.Seq, &o.EventID, &o.Kind, &o.SKU, &o.Location, &o.OrderID, &req, &onHand, &reserved, &at); err != nil {
-			return nil, fmt.Errorf("store: read oversells: %w", err)
-		}
-		o.Requested, o.OnHand, o.Reserved, o.At = event.Qty(req), event.Qty(onHand), event.Qty(reserved), time.UnixMicro(at).UTC()
-		out = append(out, o)
-	}
-	return out, rows.Err()
+	return s.oversells(ctx, `WHERE seq > ? AND seq <= ? ORDER BY seq`, seq, upto.Int64)
 }

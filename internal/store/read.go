@@ -99,8 +99,14 @@ type OversellRow struct {
 
 // Oversells returns recorded oversells, oldest first.
 func (s *Store) Oversells(ctx context.Context, limit int) ([]OversellRow, error) {
+	return s.oversells(ctx, `ORDER BY seq LIMIT ?`, limit)
+}
+
+// oversells reads oversell rows; tail is the query's WHERE, ORDER BY and
+// LIMIT.
+func (s *Store) oversells(ctx context.Context, tail string, args ...any) ([]OversellRow, error) {
 	rows, err := s.r.QueryContext(ctx, s.rebind(`SELECT seq, event_id, kind, sku, location, order_id, requested, on_hand, reserved, at
-		FROM oversells ORDER BY seq LIMIT ?`), limit)
+		FROM oversells `+tail), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: read oversells: %w", err)
 	}
@@ -115,7 +121,10 @@ func (s *Store) Oversells(ctx context.Context, limit int) ([]OversellRow, error)
 		o.Requested, o.OnHand, o.Reserved, o.At = event.Qty(req), event.Qty(onHand), event.Qty(reserved), time.UnixMicro(at).UTC()
 		out = append(out, o)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: read oversells: %w", err)
+	}
+	return out, nil
 }
 
 // CountOversells returns how many oversells were recorded.
