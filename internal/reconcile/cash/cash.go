@@ -119,19 +119,7 @@ type Result struct {
 func Compute(store string, events []*event.Event, target func(id string) *event.Event, cfg Config, from, to time.Time) Result {
 	evs := append([]*event.Event(nil), events...)
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].OccurredAt.Before(evs[j].OccurredAt) })
-	byID := make(map[string]*event.Event, len(evs))
-	for _, e := range evs {
-		byID[e.ID] = e
-	}
-	lookup := func(id string) *event.Event {
-		if e := byID[id]; e != nil {
-			return e
-		}
-		if target != nil {
-			return target(id)
-		}
-		return nil
-	}
+	lookup := Lookup(evs, target)
 	var res Result
 	var moves []move
 	counts := map[string][]*event.Event{}
@@ -368,4 +356,22 @@ func Report(ctx context.Context, inbox exception.Inbox, zone string, shifts []Sh
 		}
 	}
 	return nil
+}
+
+// Lookup finds an event by ID among events, then through target (which
+// may be nil): how a void or a return finds the sale it refers to.
+func Lookup(events []*event.Event, target func(id string) *event.Event) func(id string) *event.Event {
+	byID := make(map[string]*event.Event, len(events))
+	for _, e := range events {
+		byID[e.ID] = e
+	}
+	return func(id string) *event.Event {
+		if e := byID[id]; e != nil {
+			return e
+		}
+		if target != nil {
+			return target(id)
+		}
+		return nil
+	}
 }

@@ -360,19 +360,7 @@ func medianOf(xs []float64) float64 {
 
 // collect adds up each subject's activity.
 func collect(events []*event.Event, shifts []cash.Shift, target func(string) *event.Event, cfg Config) map[Subject]*Activity {
-	byID := make(map[string]*event.Event, len(events))
-	for _, e := range events {
-		byID[e.ID] = e
-	}
-	lookup := func(id string) *event.Event {
-		if e := byID[id]; e != nil {
-			return e
-		}
-		if target != nil {
-			return target(id)
-		}
-		return nil
-	}
+	lookup := cash.Lookup(events, target)
 	acts := map[Subject]*Activity{}
 	each := func(store, register, cashier, currency string, f func(a *Activity, sameCurrency bool)) {
 		subs := []Subject{{Level: Store, Store: store, ID: store}}
