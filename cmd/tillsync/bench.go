@@ -99,11 +99,9 @@ func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer
 		err = werr
 	}
 	if *asJSON {
-		b, jerr := json.Marshal(rep)
-		if jerr != nil && err == nil {
+		if jerr := jsonLine(stdout, rep); jerr != nil && err == nil {
 			err = jerr
 		}
-		fmt.Fprintf(stdout, "%s\n", b)
 	}
 	return err
 }
@@ -145,11 +143,20 @@ func runBenchERP(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		err = werr
 	}
 	if *asJSON {
-		b, jerr := json.Marshal(rep)
-		if jerr != nil && err == nil {
+		if jerr := jsonLine(stdout, rep); jerr != nil && err == nil {
 			err = jerr
 		}
-		fmt.Fprintf(stdout, "%s\n", b)
 	}
+	return err
+}
+
+// jsonLine writes v as one JSON object on a line of its own: the last line
+// of a command's output that scripts read.
+func jsonLine(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
 	return err
 }

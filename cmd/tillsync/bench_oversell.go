@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -98,11 +97,9 @@ func runBenchOversell(ctx context.Context, args []string, stdout, stderr io.Writ
 		err = werr
 	}
 	if *asJSON {
-		b, jerr := json.Marshal(rep)
-		if jerr != nil && err == nil {
+		if jerr := jsonLine(stdout, rep); jerr != nil && err == nil {
 			err = jerr
 		}
-		fmt.Fprintf(stdout, "%s\n", b)
 	}
 	return err
 }

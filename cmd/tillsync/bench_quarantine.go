@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -52,11 +51,9 @@ func runBenchQuarantine(ctx context.Context, args []string, stdout, stderr io.Wr
 	fmt.Fprintf(stdout, "ratio to baseline into the SQLite log (best of %d): %.2f× with catalog SKUs, %.2f× mixed\n", *rounds, rep.StoredRatio, rep.StoredMixedRatio)
 	fmt.Fprintf(stdout, "added per event without a log: %.0f ns with catalog SKUs, %.0f ns mixed\n", rep.NoLogNanosPerEvent, rep.NoLogNanosMixed)
 	if *asJSON {
-		b, err := json.Marshal(rep)
-		if err != nil {
+		if err := jsonLine(stdout, rep); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%s\n", b)
 	}
 	return nil
 }

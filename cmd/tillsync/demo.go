@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -38,8 +37,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	printSummary(stdout, s)
 	if *asJSON {
-		b, _ := json.Marshal(s)
-		fmt.Fprintln(stdout, string(b))
+		if err := jsonLine(stdout, s); err != nil {
+			return err
+		}
 	}
 	if !s.OK() {
 		fmt.Fprintln(stderr, "tillsync demo: FAILED — an acknowledged event was lost or duplicated (in the hub or the ERP), the ledger does not match the log, or card data leaked")

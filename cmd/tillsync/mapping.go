@@ -257,11 +257,9 @@ func runMappingEval(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	fmt.Fprintf(out, "\n%d lookups in %s\n", rep.Lines, el.Round(time.Millisecond))
 	if *asJSON {
-		b, err := json.Marshal(rep)
-		if err != nil {
+		if err := jsonLine(out, rep); err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "%s\n", b)
 	}
 	return out.Flush()
 }
@@ -307,11 +305,9 @@ func runBenchMapping(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	if *asJSON {
-		b, err := json.Marshal(rep)
-		if err != nil {
+		if err := jsonLine(stdout, rep); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%s\n", b)
 	}
 	return nil
 }

@@ -284,11 +284,9 @@ func runNotesEval(args []string, stdout, stderr io.Writer) error {
 	}
 	if *asJSON {
 		rep.Misses = nil
-		b, err := json.Marshal(rep)
-		if err != nil {
+		if err := jsonLine(stdout, rep); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%s\n", b)
 	}
 	return nil
 }

@@ -246,11 +246,9 @@ func runBenchRebalance(ctx context.Context, args []string, stdout, stderr io.Wri
 	}
 	writeRebalanceTable(stdout, rep, out.Plan)
 	if *asJSON {
-		b, err := json.Marshal(out)
-		if err != nil {
+		if err := jsonLine(stdout, out); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%s\n", b)
 	}
 	return nil
 }

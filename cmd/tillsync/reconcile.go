@@ -542,11 +542,9 @@ func runBenchReconcile(ctx context.Context, args []string, stdout, stderr io.Wri
 		return err
 	}
 	if *asJSON {
-		b, err := json.Marshal(rep)
-		if err != nil {
+		if err := jsonLine(stdout, rep); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%s\n", b)
 	}
 	return nil
 }
