@@ -3,6 +3,8 @@ package mapping
 import (
 	"sort"
 	"strings"
+
+	"github.com/tillsync/tillsync/internal/mapping/gtin"
 )
 
 // codeKey is a code as the resolver compares it: upper case, without
@@ -102,37 +104,25 @@ func attrToken(seg string) (string, byte) {
 	if s, ok := sizes[seg]; ok {
 		return s, 's'
 	}
-	if isDigits(seg) && len(seg) <= 2 {
+	if gtin.Digits(seg) && len(seg) <= 2 {
 		return strings.TrimLeft(seg, "0"), 's' // numeric sizes 4..48
 	}
 	// Numeric size with a half: 9H, 10H; waist-length 32X34; thread M8.
-	if n := len(seg); n >= 2 && n <= 4 && seg[n-1] == 'H' && isDigits(seg[:n-1]) {
+	if n := len(seg); n >= 2 && n <= 4 && seg[n-1] == 'H' && gtin.Digits(seg[:n-1]) {
 		return seg, 's'
 	}
-	if i := strings.IndexByte(seg, 'X'); i > 0 && isDigits(seg[:i]) && isDigits(seg[i+1:]) && len(seg) <= 5 {
+	if i := strings.IndexByte(seg, 'X'); i > 0 && gtin.Digits(seg[:i]) && gtin.Digits(seg[i+1:]) && len(seg) <= 5 {
 		return seg, 's'
 	}
-	if len(seg) >= 2 && len(seg) <= 3 && seg[0] == 'M' && isDigits(seg[1:]) {
+	if len(seg) >= 2 && len(seg) <= 3 && seg[0] == 'M' && gtin.Digits(seg[1:]) {
 		return seg, 's'
 	}
 	for _, u := range sizeUnits {
-		if len(seg) > len(u) && strings.HasSuffix(seg, u) && isDigits(seg[:len(seg)-len(u)]) {
+		if len(seg) > len(u) && strings.HasSuffix(seg, u) && gtin.Digits(seg[:len(seg)-len(u)]) {
 			return strings.TrimLeft(seg[:len(seg)-len(u)], "0") + u, 's'
 		}
 	}
 	return "", 0
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // variantKey is a code's base with its variant attributes in canonical

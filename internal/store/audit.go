@@ -33,8 +33,14 @@ func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) error {
 // AuditLog returns audit lines after an ID, oldest first, optionally only
 // one actor's or one action's.
 func (s *Store) AuditLog(ctx context.Context, afterID int64, actor, action string, limit int) ([]AuditEntry, error) {
-	rows, err := s.r.QueryContext(ctx, s.rebind(`SELECT id, at, actor, role, action, target, remote, result, status FROM audit_log
-		WHERE id > ? AND (? = '' OR actor = ?) AND (? = '' OR action = ?) ORDER BY id LIMIT ?`), afterID, actor, actor, action, action, limit)
+	return s.auditLines(ctx, `WHERE id > ? AND (? = '' OR actor = ?) AND (? = '' OR action = ?) ORDER BY id LIMIT ?`,
+		afterID, actor, actor, action, action, limit)
+}
+
+// auditLines reads audit lines; tail is the query's WHERE, ORDER BY and
+// LIMIT.
+func (s *Store) auditLines(ctx context.Context, tail string, args ...any) ([]AuditEntry, error) {
+	rows, err := s.r.QueryContext(ctx, s.rebind(`SELECT id, at, actor, role, action, target, remote, result, status FROM audit_log `+tail), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: read the audit trail: %w", err)
 	}
@@ -49,7 +55,10 @@ func (s *Store) AuditLog(ctx context.Context, afterID int64, actor, action strin
 		e.At = time.UnixMicro(at).UTC()
 		out = append(out, e)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: read the audit trail: %w", err)
+	}
+	return out, nil
 }
 
 // DeleteAuditBefore applies the retention: lines older than before go.

@@ -50,24 +50,5 @@ func (s *Store) MovesOfSKU(ctx context.Context, sku string, limit int) ([]Ledger
 // beforeID (0: from the newest), optionally only one actor's, at most
 // limit.
 func (s *Store) RecentAudit(ctx context.Context, beforeID int64, actor string, limit int) ([]AuditEntry, error) {
-	rows, err := s.r.QueryContext(ctx, s.rebind(`SELECT id, at, actor, role, action, target, remote, result, status FROM audit_log
-		WHERE (? = 0 OR id < ?) AND (? = '' OR actor = ?) ORDER BY id DESC LIMIT ?`), beforeID, beforeID, actor, actor, limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: read the audit trail: %w", err)
-	}
-	defer rows.Close()
-	var out []AuditEntry
-	for rows.Next() {
-		var e AuditEntry
-		var at int64
-		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Role, &e.Action, &e.Target, &e.Remote, &e.Result, &e.Status); err != nil {
-			return nil, fmt.Errorf("store: read the audit trail: %w", err)
-		}
-		e.At = time.UnixMicro(at).UTC()
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: read the audit trail: %w", err)
-	}
-	return out, nil
+	return s.auditLines(ctx, `WHERE (? = 0 OR id < ?) AND (? = '' OR actor = ?) ORDER BY id DESC LIMIT ?`, beforeID, beforeID, actor, actor, limit)
 }
