@@ -305,7 +305,7 @@ func (e *Edge) snapshots(ctx context.Context) {
 		// While a backlog drains, the hub's snapshot cannot reflect the
 		// store's own events yet, and rebuilding the view on it would take
 		// the CPU the drain needs: refresh once the backlog is small.
-		if n, _, err := e.out.backlog(ctx); err == nil && n <= int64(e.cfg.Uplink.Batch) {
+		if !e.backlogLarge() {
 			if err := e.refreshSnapshot(ctx); err != nil && ctx.Err() == nil {
 				e.log.Debug("snapshot refresh failed", "err", err)
 			}
@@ -321,6 +321,12 @@ func (e *Edge) snapshots(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// backlogLarge tells whether more events await the hub than one uplink
+// batch carries.
+func (e *Edge) backlogLarge() bool {
+	return e.out.unsynced.Load() > int64(e.cfg.Uplink.Batch)
 }
 
 // Close flushes traces not yet exported and closes the local log.

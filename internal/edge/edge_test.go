@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"testing"
 	"time"
@@ -344,4 +345,45 @@ func TestEdgeSyncsThenWorksOfflineFromTheHubSnapshot(t *testing.T) {
 		h := get[Health](t, e.url+"/v1/health")
 		return !h.HubReachable && h.Backlog == 2 && h.OldestUnsyncedAgeSeconds > 0
 	})
+}
+
+// A snapshot answered while a backlog larger than a batch waits (the
+// request went out before an outage and came back after it) is not
+// applied: rebuilding the view would decode the whole backlog in the
+// middle of the drain. Once the backlog fits a batch it is.
+func TestEdgeSnapshotWaitsForTheBacklogToDrain(t *testing.T) {
+	t.Parallel()
+	hubSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/edge/snapshot" {
+			http.Error(w, "not here", http.StatusNotFound)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(inventory.Snapshot{Location: "s1", AsOfSeq: 42,
+			Positions: []inventory.SnapshotPosition{{SKU: "JKT", Delta: event.Units(9)}}})
+	}))
+	t.Cleanup(hubSrv.Close)
+	cfg := edgeConfig(hubSrv.URL, filepath.Join(t.TempDir(), "edge.db"))
+	cfg.Uplink.Batch = 5
+	e, err := New(context.Background(), cfg, slog.New(slog.DiscardHandler), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Close() })
+	ctx := context.Background()
+	commitN(t, e.out, "e", 8)
+	if err := e.refreshSnapshot(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, asOf := e.view.position(inventory.Key{}); asOf != 0 {
+		t.Fatalf("snapshot applied with 8 events waiting (batch 5): view as of hub seq %d", asOf)
+	}
+	if err := e.out.markSynced(ctx, time.Now(), map[int64]int64{1: 1, 2: 2, 3: 3, 4: 4}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.refreshSnapshot(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, asOf := e.view.position(inventory.Key{}); asOf != 42 {
+		t.Fatalf("snapshot not applied with 4 events waiting: view as of hub seq %d, want 42", asOf)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tillsync/tillsync/internal/event"
@@ -22,6 +23,11 @@ type outbox struct {
 	w, r *sql.DB
 	// next is the next store_seq; the committer is the only writer.
 	next int64
+	// unsynced counts the events awaiting the hub (not synced, not
+	// rejected): read on every uplink batch and health check, it is kept
+	// here rather than counted over a backlog of maybe millions of rows.
+	// It changes only after the transaction that changed the rows commits.
+	unsynced atomic.Int64
 }
 
 const outboxSchema = `
@@ -74,6 +80,12 @@ func openOutbox(path string) (*outbox, error) {
 		}
 	}
 	o.next = maxSeq + 1
+	var n int64
+	if err := w.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM outbox WHERE synced_at = 0 AND rejected = ''`).Scan(&n); err != nil {
+		_ = o.close()
+		return nil, fmt.Errorf("edge: read local log %s: %w", path, err)
+	}
+	o.unsynced.Store(n)
 	return o, nil
 }
 
@@ -187,6 +199,7 @@ func (o *outbox) Commit(ctx context.Context, events []*event.Event) ([]intake.Ou
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("edge: commit: %w", err)
 	}
+	o.unsynced.Add(next - o.next)
 	o.next = next
 	return out, nil
 }
@@ -245,11 +258,15 @@ func (o *outbox) pending(ctx context.Context, n, live int, skip map[int64]bool) 
 }
 
 // markSynced records the hub's answer: stored (with its hub seq) or
-// rejected (kept locally, with the reason, never resent).
+// rejected (kept locally, with the reason, never resent). Only rows still
+// awaiting the hub change, so the unsynced count stays exact whatever the
+// answer repeats.
 func (o *outbox) markSynced(ctx context.Context, now time.Time, synced map[int64]int64, rejected map[int64]string) error {
+	var done int64
 	// Not fsynced on its own: lost in a power cut, the marks only make
 	// the edge resend events the hub answers "duplicate".
-	return store.LightTx(ctx, o.w, true, func(tx *sql.Tx) error {
+	err := store.LightTx(ctx, o.w, true, func(tx *sql.Tx) error {
+		done = 0
 		// One statement per chunk: UPDATE … FROM (VALUES (store_seq, hub_seq), …).
 		pairs := make([][2]int64, 0, len(synced))
 		for seq, hubSeq := range synced {
@@ -263,33 +280,57 @@ func (o *outbox) markSynced(ctx context.Context, now time.Time, synced map[int64
 				args = append(args, p[0], p[1])
 			}
 			q := `UPDATE outbox SET synced_at = ?, hub_seq = v.column2 FROM (VALUES ` +
-				strings.TrimSuffix(strings.Repeat("(?,?),", len(chunk)), ",") + `) AS v WHERE outbox.seq = v.column1`
-			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+				strings.TrimSuffix(strings.Repeat("(?,?),", len(chunk)), ",") + `) AS v WHERE outbox.seq = v.column1` + stillUnsynced
+			res, err := tx.ExecContext(ctx, q, args...)
+			if err != nil {
 				return fmt.Errorf("edge: mark synced: %w", err)
 			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("edge: mark synced: %w", err)
+			}
+			done += n
 		}
 		for seq, why := range rejected {
-			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET rejected = ? WHERE seq = ?`, why, seq); err != nil {
+			res, err := tx.ExecContext(ctx, `UPDATE outbox SET rejected = ? WHERE seq = ?`+stillUnsynced, why, seq)
+			if err != nil {
 				return fmt.Errorf("edge: mark rejected: %w", err)
 			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("edge: mark rejected: %w", err)
+			}
+			done += n
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	o.unsynced.Add(-done)
+	return nil
 }
 
-// backlog returns how many events await the hub and when the oldest was
-// received (zero time when none).
+// stillUnsynced limits an UPDATE of outbox rows to those awaiting the hub.
+const stillUnsynced = ` AND outbox.synced_at = 0 AND outbox.rejected = ''`
+
+// backlog returns how many events await the hub and when the oldest of
+// them in store order was received (zero time when none).
 func (o *outbox) backlog(ctx context.Context) (int64, time.Time, error) {
-	var n int64
-	var oldest sql.NullInt64
-	err := o.r.QueryRowContext(ctx, `SELECT COUNT(*), MIN(received_at) FROM outbox WHERE synced_at = 0 AND rejected = ''`).Scan(&n, &oldest)
+	n := o.unsynced.Load()
+	if n == 0 {
+		return 0, time.Time{}, nil
+	}
+	// The index on (synced_at, seq) finds it at once.
+	var oldest int64
+	err := o.r.QueryRowContext(ctx, `SELECT received_at FROM outbox WHERE synced_at = 0 AND rejected = '' ORDER BY seq LIMIT 1`).Scan(&oldest)
+	if err == sql.ErrNoRows { // synced between the count and this read
+		return 0, time.Time{}, nil
+	}
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("edge: read backlog: %w", err)
 	}
-	if !oldest.Valid {
-		return n, time.Time{}, nil
-	}
-	return n, time.UnixMicro(oldest.Int64).UTC(), nil
+	return n, time.UnixMicro(oldest).UTC(), nil
 }
 
 // rejectedCount returns how many events the hub refused.

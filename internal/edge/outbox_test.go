@@ -287,3 +287,58 @@ func TestOutboxTrimKeepsUnsyncedAndRecent(t *testing.T) {
 		t.Errorf("e-0 after its retention: %+v, want accepted with a new store_seq 5", out[1])
 	}
 }
+
+// The backlog is counted as rows change, not over the table: it must stay
+// what a count of the rows would say whatever the hub's answers repeat,
+// and after a restart.
+func TestOutboxBacklogCountStaysExact(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "edge.db")
+	o := openTestOutbox(t, path)
+	ctx := context.Background()
+	counted := func(o *outbox) int64 {
+		t.Helper()
+		var n int64
+		if err := o.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE synced_at = 0 AND rejected = ''`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	check := func(o *outbox, step string, want int64) {
+		t.Helper()
+		n, _, err := o.backlog(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := counted(o); n != want || c != want {
+			t.Errorf("%s: backlog %d, rows awaiting the hub %d, want %d", step, n, c, want)
+		}
+	}
+	commitN(t, o, "e", 8)
+	check(o, "after 8 events", 8)
+	commit(t, o, sale("e-3", 3), sale("e-9", 9)) // a duplicate and a new one
+	check(o, "after a retry with one new event", 9)
+	if err := o.markSynced(ctx, time.Now(), map[int64]int64{1: 11, 2: 12}, map[int64]string{3: "invalid_event: bad"}); err != nil {
+		t.Fatal(err)
+	}
+	check(o, "after 2 synced and 1 rejected", 6)
+	// The same answer again (a resend the hub answered twice), and a
+	// rejection of an event already synced: nothing changes.
+	if err := o.markSynced(ctx, time.Now(), map[int64]int64{1: 11, 2: 12}, map[int64]string{1: "invalid_event: bad"}); err != nil {
+		t.Fatal(err)
+	}
+	check(o, "after a repeated answer", 6)
+	if err := o.close(); err != nil {
+		t.Fatal(err)
+	}
+	o = openTestOutbox(t, path)
+	t.Cleanup(func() { _ = o.close() })
+	check(o, "after a restart", 6)
+	if err := o.markSynced(ctx, time.Now(), map[int64]int64{4: 14, 5: 15, 6: 16, 7: 17, 8: 18, 9: 19}, nil); err != nil {
+		t.Fatal(err)
+	}
+	check(o, "after the rest synced", 0)
+	if _, oldest, err := o.backlog(ctx); err != nil || !oldest.IsZero() {
+		t.Errorf("oldest unsynced with none waiting: %v (err %v), want zero", oldest, err)
+	}
+}

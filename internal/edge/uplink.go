@@ -354,6 +354,13 @@ func (e *Edge) refreshSnapshot(ctx context.Context) error {
 	if err := json.NewDecoder(resp.Body).Decode(&snap); err != nil {
 		return fmt.Errorf("snapshot does not decode: %w", err)
 	}
+	// A request sent before an outage may be answered only when the link
+	// is back, with the outage's backlog now waiting: rebuilding the view
+	// would decode all of it and hold back the drain. The next refresh
+	// after the drain takes its place.
+	if e.backlogLarge() {
+		return nil
+	}
 	if err := e.out.saveSnapshot(ctx, &snap); err != nil {
 		return fmt.Errorf("save snapshot: %w", err)
 	}
