@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tillsync/tillsync/internal/event"
@@ -153,12 +154,7 @@ func (s *Store) loadVoids(ctx context.Context, q querier, l *inventory.Ledger, i
 // for, with the zero Position for keys not stored yet.
 func (s *Store) loadPositions(ctx context.Context, q querier, keys []inventory.Key, load func(inventory.Key, inventory.Position)) error {
 	found := make(map[inventory.Key]bool, len(keys))
-	err := inChunks(keys, func(chunk []inventory.Key) error {
-		args := make([]any, 0, 2*len(chunk))
-		for _, k := range chunk {
-			args = append(args, k.SKU, k.Location)
-		}
-		rows, err := q.QueryContext(ctx, s.rebind(`SELECT `+positionCols+` FROM positions WHERE (sku, location) IN (VALUES `+values(len(chunk), 2)+`)`), args...)
+	read := func(rows *sql.Rows, err error) error {
 		if err != nil {
 			return err
 		}
@@ -172,7 +168,29 @@ func (s *Store) loadPositions(ctx context.Context, q querier, keys []inventory.K
 			load(k, p)
 		}
 		return rows.Err()
-	})
+	}
+	var err error
+	if s.dialect == Postgres {
+		// One probe of the primary key per key. Given (sku, location) IN
+		// (VALUES …), PostgreSQL estimates the match badly and hashes a
+		// scan of the whole table — milliseconds per append at a few
+		// thousand positions, a stall at millions. LIMIT 1 keeps the
+		// subquery from being flattened into such a join.
+		skus, locs := make([]string, len(keys)), make([]string, len(keys))
+		for i, k := range keys {
+			skus[i], locs[i] = k.SKU, k.Location
+		}
+		err = read(q.QueryContext(ctx, `SELECT `+positionColsOf("p")+` FROM unnest($1::text[], $2::text[]) AS k(sku, location)
+			CROSS JOIN LATERAL (SELECT * FROM positions WHERE positions.sku = k.sku AND positions.location = k.location LIMIT 1) p`, skus, locs))
+	} else {
+		err = inChunks(keys, func(chunk []inventory.Key) error {
+			args := make([]any, 0, 2*len(chunk))
+			for _, k := range chunk {
+				args = append(args, k.SKU, k.Location)
+			}
+			return read(q.QueryContext(ctx, `SELECT `+positionCols+` FROM positions WHERE (sku, location) IN (VALUES `+values(len(chunk), 2)+`)`, args...))
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("store: load positions: %w", err)
 	}
@@ -185,6 +203,11 @@ func (s *Store) loadPositions(ctx context.Context, q querier, keys []inventory.K
 }
 
 const positionCols = `sku, location, count_qty, count_at, count_event, delta, reserved, in_transit, updated_seq`
+
+// positionColsOf is positionCols qualified by a table alias.
+func positionColsOf(alias string) string {
+	return alias + "." + strings.ReplaceAll(positionCols, ", ", ", "+alias+".")
+}
 
 func scanPosition(rows *sql.Rows) (inventory.Key, inventory.Position, int64, error) {
 	var k inventory.Key
