@@ -2,10 +2,13 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/tillsync/tillsync/internal/event"
 	"github.com/tillsync/tillsync/internal/inventory"
@@ -55,6 +58,9 @@ type Appended struct {
 	// CommitTook is how long the COMMIT itself took: with SQLite's
 	// synchronous=FULL, the WAL write and its fsync.
 	CommitTook time.Duration
+
+	// fill is for the position cache, once committed.
+	fill *cacheFill
 }
 
 // Append writes a batch of validated events in one transaction: new events
@@ -68,35 +74,66 @@ func (s *Store) Append(ctx context.Context, events []*event.Event, storedAt time
 		return nil, fmt.Errorf("store: begin append: %w", err)
 	}
 	defer func() { _ = conn.Close() }()
+	if s.dialect == Postgres {
+		return s.appendPostgres(ctx, conn, events, storedAt)
+	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("store: begin append: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	ptx := preparedTx{tx, s.prepared}
-	var w writer = txWriter{ptx}
-	if s.dialect == Postgres {
-		// One appender at a time across hub replicas, so sequence numbers
-		// become visible in order and a cursor never skips a late commit.
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7245002)`); err != nil {
-			return nil, fmt.Errorf("store: lock log: %w", err)
-		}
-		w = &pipeWriter{conn: conn}
-	}
-	out, err := s.appendTx(ctx, ptx, w, events, storedAt)
+	out, err := s.appendTx(ctx, newSQLSteps(ctx, preparedTx{tx, s.prepared}), events, storedAt)
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
 	if err := tx.Commit(); err != nil {
+		s.positions.forget()
 		return nil, fmt.Errorf("store: commit append: %w", err)
 	}
-	out.CommitTook = time.Since(start)
+	s.committed(out, start)
 	// Free the writer connection, then prepare what this append ran
 	// unprepared.
 	_ = conn.Close()
 	s.prepared.prepareMissed(ctx)
 	return out, nil
+}
+
+// appendPostgres is Append on PostgreSQL, in pipelined steps on the pgx
+// connection under conn: BEGIN and the lock go with the first.
+func (s *Store) appendPostgres(ctx context.Context, conn *sql.Conn, events []*event.Event, storedAt time.Time) (*Appended, error) {
+	st := &pipeSteps{conn: conn}
+	st.exec(`BEGIN`)
+	// One appender at a time across hub replicas, so sequence numbers
+	// become visible in order and a cursor never skips a late commit.
+	st.exec(`SELECT pg_advisory_xact_lock(7245002)`)
+	out, err := s.appendTx(ctx, st, events, storedAt)
+	if err != nil {
+		rollbackPgx(ctx, conn)
+		return nil, err
+	}
+	start := time.Now()
+	if err := withPgx(conn, func(c *pgx.Conn) error {
+		_, err := c.Exec(ctx, `COMMIT`)
+		return err
+	}); err != nil {
+		// Perhaps committed after all (the connection dropped): the
+		// cache cannot tell.
+		s.positions.forget()
+		rollbackPgx(ctx, conn)
+		return nil, fmt.Errorf("store: commit append: %w", err)
+	}
+	s.committed(out, start)
+	return out, nil
+}
+
+// committed completes an append whose COMMIT started at start and
+// succeeded.
+func (s *Store) committed(out *Appended, start time.Time) {
+	out.CommitTook = time.Since(start)
+	if f := out.fill; f != nil {
+		s.positions.committed(f.base, f.head, f.positions)
+	}
 }
 
 type pending struct {
@@ -106,7 +143,11 @@ type pending struct {
 	body []byte
 }
 
-func (s *Store) appendTx(ctx context.Context, tx querier, w writer, events []*event.Event, storedAt time.Time) (*Appended, error) {
+// appendTx runs an append's statements on st, up to (not including) the
+// COMMIT, in three steps: the insert of the events with the reads of what
+// they refer to; the duplicates' seqs and the positions the accepted events
+// touch; the ledger's changes with the log head.
+func (s *Store) appendTx(ctx context.Context, st steps, events []*event.Event, storedAt time.Time) (*Appended, error) {
 	out := &Appended{Results: make([]Result, len(events))}
 	// Deduplicate within the batch first: the first copy of an ID is
 	// offered to the log, later copies share its outcome.
@@ -129,10 +170,23 @@ func (s *Store) appendTx(ctx context.Context, tx querier, w writer, events []*ev
 		offer = append(offer, pending{idx: i, e: e, fp: fps[i], body: body})
 	}
 
-	seqs, err := s.insertEvents(ctx, tx, offer, storedAt)
-	if err != nil {
-		return nil, err
+	// Step 1. What the events refer to is read for all of them, before
+	// knowing which are new: reading a little more (for duplicates, which
+	// are rare) saves a round trip on every append. Queued after the
+	// insert, the reads see events of this batch that others refer to.
+	seqs := make(map[string]int64, len(offer))
+	s.queueInsert(st, offer, storedAt, seqs)
+	l := inventory.NewPartial()
+	offered := make([]*event.Event, len(offer))
+	for i, p := range offer {
+		offered[i] = p.e
 	}
+	s.queueRefs(st, l, offered)
+	if err := st.flush(ctx); err != nil {
+		return nil, fmt.Errorf("store: append: %w", err)
+	}
+
+	// Step 2.
 	var missing []string
 	for _, p := range offer {
 		if seq, ok := seqs[p.e.ID]; ok {
@@ -142,21 +196,25 @@ func (s *Store) appendTx(ctx context.Context, tx querier, w writer, events []*ev
 			missing = append(missing, p.e.ID)
 		}
 	}
-	if len(missing) > 0 {
-		existing, err := s.lookupEvents(ctx, tx, missing)
-		if err != nil {
-			return nil, err
+	sort.Slice(out.Events, func(a, b int) bool { return out.Events[a].Seq < out.Events[b].Seq })
+	existing := make(map[string]existingEvent, len(missing))
+	s.queueLookup(st, missing, existing)
+	var fill *cacheFill
+	if len(out.Events) > 0 {
+		fill = s.queueTouched(st, l, out.Events)
+	}
+	if err := st.flush(ctx); err != nil {
+		return nil, fmt.Errorf("store: append: %w", err)
+	}
+	for _, p := range offer {
+		if _, ok := seqs[p.e.ID]; ok {
+			continue
 		}
-		for _, p := range offer {
-			if _, ok := seqs[p.e.ID]; ok {
-				continue
-			}
-			ex := existing[p.e.ID]
-			if ex.location == p.e.Location && ex.fingerprint == p.fp {
-				out.Results[p.idx] = Result{Duplicate, ex.seq}
-			} else {
-				out.Results[p.idx] = Result{Conflict, ex.seq}
-			}
+		ex := existing[p.e.ID]
+		if ex.location == p.e.Location && ex.fingerprint == p.fp {
+			out.Results[p.idx] = Result{Duplicate, ex.seq}
+		} else {
+			out.Results[p.idx] = Result{Conflict, ex.seq}
 		}
 	}
 	for i, j := range later {
@@ -169,15 +227,26 @@ func (s *Store) appendTx(ctx context.Context, tx querier, w writer, events []*ev
 		}
 		out.Results[i] = r
 	}
-	sort.Slice(out.Events, func(a, b int) bool { return out.Events[a].Seq < out.Events[b].Seq })
 
-	changes, err := s.applyLedger(ctx, tx, w, out.Events)
-	if err != nil {
-		return nil, err
+	// Step 3.
+	out.Changes = &inventory.Changes{}
+	if len(out.Events) > 0 {
+		ch, err := s.applyLedger(st, l, out.Events, fill)
+		if err != nil {
+			return nil, err
+		}
+		out.Changes, out.fill = ch, fill
 	}
-	out.Changes = changes
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&out.MaxSeq); err != nil {
-		return nil, fmt.Errorf("store: read log head: %w", err)
+	st.query(`SELECT COALESCE(MAX(seq), 0) FROM events`, nil, func(r rows) error {
+		for r.Next() {
+			if err := r.Scan(&out.MaxSeq); err != nil {
+				return fmt.Errorf("store: read log head: %w", err)
+			}
+		}
+		return nil
+	})
+	if err := st.flush(ctx); err != nil {
+		return nil, fmt.Errorf("store: append: %w", err)
 	}
 	return out, nil
 }

@@ -76,12 +76,14 @@ func (s *Store) SaveProgress(ctx context.Context, p Progress) error {
 
 func (s *Store) saveProgress(ctx context.Context, tx *sql.Tx, p Progress) error {
 	now := time.Now().UnixMicro()
-	if err := s.insertRows(ctx, txWriter{tx}, `INSERT INTO deliveries (destination, external_id, kind, seq, events, delivered_at) VALUES `,
+	st := newSQLSteps(ctx, tx)
+	s.insertRows(st, `INSERT INTO deliveries (destination, external_id, kind, seq, events, delivered_at) VALUES `,
 		` ON CONFLICT (destination, external_id) DO UPDATE SET delivered_at = excluded.delivered_at`, 6, len(p.Delivered),
 		func(i int, a []any) []any {
 			d := p.Delivered[i]
 			return append(a, p.Destination, d.ExternalID, d.Kind, d.Seq, d.Events, now)
-		}); err != nil {
+		})
+	if err := st.flush(ctx); err != nil {
 		return fmt.Errorf("store: record deliveries: %w", err)
 	}
 	for _, d := range p.Delivered {
@@ -93,10 +95,11 @@ func (s *Store) saveProgress(ctx context.Context, tx *sql.Tx, p Progress) error 
 				return err
 			}
 		}
-		if err := s.insertRows(ctx, txWriter{tx}, `INSERT INTO summary_items (destination, summary_id, event_id) VALUES `,
+		s.insertRows(st, `INSERT INTO summary_items (destination, summary_id, event_id) VALUES `,
 			` ON CONFLICT (destination, summary_id, event_id) DO NOTHING`, 3, len(d.SummaryEvents), func(i int, a []any) []any {
 				return append(a, p.Destination, d.ExternalID, d.SummaryEvents[i])
-			}); err != nil {
+			})
+		if err := st.flush(ctx); err != nil {
 			return fmt.Errorf("store: record summary contents: %w", err)
 		}
 	}

@@ -2,8 +2,9 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,165 +12,198 @@ import (
 	"github.com/tillsync/tillsync/internal/inventory"
 )
 
-// applyLedger loads the part of the ledger the events touch, applies them
-// and writes the changes, inside the append transaction.
-func (s *Store) applyLedger(ctx context.Context, tx querier, w writer, applied []inventory.Applied) (*inventory.Changes, error) {
-	if len(applied) == 0 {
-		return &inventory.Changes{}, nil
-	}
+// The ledger part of an append runs in three steps of queued statements
+// (see steps): what the events refer to is read with the events' insert;
+// the positions and counts they touch once the refers-to are known; the
+// changes are written with the read of the log head.
+
+// queueRefs queues the reads of what events refer to — their orders and
+// transfers, void marks, the events they void or return — into l.
+func (s *Store) queueRefs(st steps, l *inventory.Ledger, evs []*event.Event) {
+	refs := inventory.RefsOf(evs)
+	s.queueDocs(st, l, refs.Docs)
+	s.queueVoids(st, l, refs.VoidMarks)
+	s.queueEvents(st, refs.Targets, func(e *Stored) { l.LoadTarget(e.Event) })
+}
+
+// queueTouched queues the reads of the positions applied events touch —
+// those the cache does not hold — and of the movements after each stock
+// count they carry, into l. It returns what to give the cache if the
+// append commits.
+func (s *Store) queueTouched(st steps, l *inventory.Ledger, applied []inventory.Applied) *cacheFill {
 	evs := make([]*event.Event, len(applied))
 	for i, a := range applied {
 		evs[i] = a.Event
 	}
-	l, err := s.loadLedger(ctx, tx, evs)
-	if err != nil {
-		return nil, err
+	keys, counts := l.Touched(evs)
+	base, known := s.positions.use(applied[0].Seq, keys)
+	fill := &cacheFill{base: base, positions: make(map[inventory.Key]inventory.Position, len(keys))}
+	missing := keys
+	if len(known) > 0 {
+		missing = make([]inventory.Key, 0, len(keys)-len(known))
+		for _, k := range keys {
+			if p, ok := known[k]; ok {
+				l.LoadPosition(k, p)
+				fill.positions[k] = p
+			} else {
+				missing = append(missing, k)
+			}
+		}
 	}
+	s.queuePositions(st, missing, func(k inventory.Key, p inventory.Position) {
+		l.LoadPosition(k, p)
+		fill.positions[k] = p
+	})
+	for _, kt := range counts {
+		st.query(s.rebind(`SELECT COALESCE(SUM(delta), 0) FROM moves WHERE sku = ? AND location = ? AND at > ?`),
+			[]any{kt.SKU, kt.Location, kt.At.UnixMicro()}, func(r rows) error {
+				var sum int64
+				for r.Next() {
+					if err := r.Scan(&sum); err != nil {
+						return fmt.Errorf("store: sum movements of %s@%s: %w", kt.SKU, kt.Location, err)
+					}
+				}
+				l.LoadMovesAfter(kt, event.Qty(sum))
+				return nil
+			})
+	}
+	return fill
+}
+
+// applyLedger applies events to the ledger l loaded for them and queues
+// the writes of the changes, completing fill with the changed positions.
+func (s *Store) applyLedger(st steps, l *inventory.Ledger, applied []inventory.Applied, fill *cacheFill) (*inventory.Changes, error) {
 	ch, err := l.Apply(applied)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.writeChanges(ctx, w, ch, applied[len(applied)-1].Seq); err != nil {
-		return nil, err
+	last := applied[len(applied)-1].Seq
+	s.queueChanges(st, ch, last)
+	for k, p := range ch.Positions {
+		fill.positions[k] = p
 	}
+	fill.head = last
 	return ch, nil
 }
 
-func (s *Store) loadLedger(ctx context.Context, q querier, evs []*event.Event) (*inventory.Ledger, error) {
-	l := inventory.NewPartial()
-	refs := inventory.RefsOf(evs)
-	if err := s.loadDocs(ctx, q, l, refs.Docs); err != nil {
-		return nil, err
-	}
-	if err := s.loadVoids(ctx, q, l, refs.VoidMarks); err != nil {
-		return nil, err
-	}
-	targets, err := s.eventsByID(ctx, q, refs.Targets)
-	if err != nil {
-		return nil, err
-	}
-	for _, t := range targets {
-		l.LoadTarget(t.Event)
-	}
-	keys, counts := l.Touched(evs)
-	if err := s.loadPositions(ctx, q, keys, l.LoadPosition); err != nil {
-		return nil, err
-	}
-	for _, kt := range counts {
-		var sum int64
-		err := q.QueryRowContext(ctx, s.rebind(`SELECT COALESCE(SUM(delta), 0) FROM moves WHERE sku = ? AND location = ? AND at > ?`),
-			kt.SKU, kt.Location, kt.At.UnixMicro()).Scan(&sum)
-		if err != nil {
-			return nil, fmt.Errorf("store: sum movements of %s@%s: %w", kt.SKU, kt.Location, err)
-		}
-		l.LoadMovesAfter(kt, event.Qty(sum))
-	}
-	return l, nil
+// cacheFill is what an append gives the position cache when it commits.
+type cacheFill struct {
+	base, head int64
+	positions  map[inventory.Key]inventory.Position
 }
 
-func (s *Store) loadDocs(ctx context.Context, q querier, l *inventory.Ledger, refs []inventory.DocRef) error {
-	if len(refs) == 0 {
+// queueIn queues head + " IN (ids)" for SQLite, in chunks, or head +
+// " = ANY(ids)" for PostgreSQL, one statement whatever the count.
+func (s *Store) queueIn(st steps, head string, ids []string, read func(rows) error) {
+	if len(ids) == 0 {
+		return
+	}
+	if s.dialect == Postgres {
+		st.query(s.rebind(head+` = ANY(?)`), []any{ids}, read)
+		return
+	}
+	_ = inChunks(ids, func(chunk []string) error {
+		st.query(head+` IN (`+marks(len(chunk))+`)`, anys(chunk), read)
 		return nil
+	})
+}
+
+// queueDocs queues the reads of orders and transfers into l (an empty one
+// for those not stored yet).
+func (s *Store) queueDocs(st steps, l *inventory.Ledger, refs []inventory.DocRef) {
+	if len(refs) == 0 {
+		return
 	}
 	want := make(map[inventory.DocRef]*inventory.Doc, len(refs))
 	ids := make([]string, 0, len(refs))
+	kinds := map[string]bool{}
 	for _, r := range refs {
 		want[r] = inventory.NewDoc(r)
 		ids = append(ids, r.ID)
+		kinds[string(r.Kind)] = true
 	}
-	err := inChunks(ids, func(chunk []string) error {
-		rows, err := q.QueryContext(ctx, s.rebind(`SELECT kind, doc_id, location, channel, cancelled, placed, placed_seq FROM docs WHERE doc_id IN (`+marks(len(chunk))+`)`), anys(chunk)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var r inventory.DocRef
+	// The kinds are few: with them, the primary key (kind, doc_id) finds
+	// the rows.
+	kindIn := `kind IN ('` + strings.Join(slices.Sorted(maps.Keys(kinds)), `','`) + `') AND doc_id`
+	s.queueIn(st, `SELECT kind, doc_id, location, channel, cancelled, placed, placed_seq FROM docs WHERE `+kindIn, ids, func(r rows) error {
+		for r.Next() {
+			var ref inventory.DocRef
 			var loc, ch string
 			var cancelled, placed int
 			var placedSeq int64
-			if err := rows.Scan(&r.Kind, &r.ID, &loc, &ch, &cancelled, &placed, &placedSeq); err != nil {
-				return err
+			if err := r.Scan(&ref.Kind, &ref.ID, &loc, &ch, &cancelled, &placed, &placedSeq); err != nil {
+				return fmt.Errorf("store: load orders and transfers: %w", err)
 			}
-			if d := want[r]; d != nil {
+			if d := want[ref]; d != nil {
 				d.Location, d.Channel, d.Cancelled, d.Placed, d.PlacedSeq = loc, ch, cancelled != 0, placed != 0, placedSeq
 			}
 		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		rows2, err := q.QueryContext(ctx, s.rebind(`SELECT kind, doc_id, sku, ordered, settled FROM doc_lines WHERE doc_id IN (`+marks(len(chunk))+`)`), anys(chunk)...)
-		if err != nil {
-			return err
-		}
-		defer rows2.Close()
-		for rows2.Next() {
-			var r inventory.DocRef
+		return nil
+	})
+	s.queueIn(st, `SELECT kind, doc_id, sku, ordered, settled FROM doc_lines WHERE `+kindIn, ids, func(r rows) error {
+		for r.Next() {
+			var ref inventory.DocRef
 			var sku string
 			var ordered, settled int64
-			if err := rows2.Scan(&r.Kind, &r.ID, &sku, &ordered, &settled); err != nil {
-				return err
+			if err := r.Scan(&ref.Kind, &ref.ID, &sku, &ordered, &settled); err != nil {
+				return fmt.Errorf("store: load order and transfer lines: %w", err)
 			}
-			if d := want[r]; d != nil {
+			if d := want[ref]; d != nil {
 				d.Lines[sku] = &inventory.DocLine{Ordered: event.Qty(ordered), Settled: event.Qty(settled)}
 			}
 		}
-		return rows2.Err()
+		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("store: load orders and transfers: %w", err)
-	}
-	for _, d := range want {
-		l.LoadDoc(d)
-	}
-	return nil
+	st.after(func() error {
+		for _, d := range want {
+			l.LoadDoc(d)
+		}
+		return nil
+	})
 }
 
-func (s *Store) loadVoids(ctx context.Context, q querier, l *inventory.Ledger, ids []string) error {
-	err := inChunks(ids, func(chunk []string) error {
-		rows, err := q.QueryContext(ctx, s.rebind(`SELECT target_id, void_id, at, applied FROM voids WHERE target_id IN (`+marks(len(chunk))+`)`), anys(chunk)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+func (s *Store) queueVoids(st steps, l *inventory.Ledger, ids []string) {
+	s.queueIn(st, `SELECT target_id, void_id, at, applied FROM voids WHERE target_id`, ids, func(r rows) error {
+		for r.Next() {
 			var m inventory.VoidMark
 			var at int64
 			var applied int
-			if err := rows.Scan(&m.TargetID, &m.VoidID, &at, &applied); err != nil {
-				return err
+			if err := r.Scan(&m.TargetID, &m.VoidID, &at, &applied); err != nil {
+				return fmt.Errorf("store: load voids: %w", err)
 			}
 			m.At, m.Applied = time.UnixMicro(at).UTC(), applied != 0
 			l.LoadVoid(m)
 		}
-		return rows.Err()
+		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("store: load voids: %w", err)
-	}
-	return nil
 }
 
 // loadPositions reads positions by key and calls load for each key asked
 // for, with the zero Position for keys not stored yet.
-func (s *Store) loadPositions(ctx context.Context, q querier, keys []inventory.Key, load func(inventory.Key, inventory.Position)) error {
+func (s *Store) loadPositions(ctx context.Context, q queryExecer, keys []inventory.Key, load func(inventory.Key, inventory.Position)) error {
+	st := newSQLSteps(ctx, q)
+	s.queuePositions(st, keys, load)
+	return st.flush(ctx)
+}
+
+// queuePositions queues the read of positions by key; load is called for
+// each key asked for, with the zero Position for keys not stored yet.
+func (s *Store) queuePositions(st steps, keys []inventory.Key, load func(inventory.Key, inventory.Position)) {
+	if len(keys) == 0 {
+		return
+	}
 	found := make(map[inventory.Key]bool, len(keys))
-	read := func(rows *sql.Rows, err error) error {
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			k, p, _, err := scanPosition(rows)
+	read := func(r rows) error {
+		for r.Next() {
+			k, p, _, err := scanPosition(r)
 			if err != nil {
-				return err
+				return fmt.Errorf("store: load positions: %w", err)
 			}
 			found[k] = true
 			load(k, p)
 		}
-		return rows.Err()
+		return nil
 	}
-	var err error
 	if s.dialect == Postgres {
 		// One probe of the primary key per key. Given (sku, location) IN
 		// (VALUES …), PostgreSQL estimates the match badly and hashes a
@@ -180,26 +214,27 @@ func (s *Store) loadPositions(ctx context.Context, q querier, keys []inventory.K
 		for i, k := range keys {
 			skus[i], locs[i] = k.SKU, k.Location
 		}
-		err = read(q.QueryContext(ctx, `SELECT `+positionColsOf("p")+` FROM unnest($1::text[], $2::text[]) AS k(sku, location)
-			CROSS JOIN LATERAL (SELECT * FROM positions WHERE positions.sku = k.sku AND positions.location = k.location LIMIT 1) p`, skus, locs))
+		st.query(`SELECT `+positionColsOf("p")+` FROM unnest($1::text[], $2::text[]) AS k(sku, location)
+			CROSS JOIN LATERAL (SELECT * FROM positions WHERE positions.sku = k.sku AND positions.location = k.location LIMIT 1) p`,
+			[]any{skus, locs}, read)
 	} else {
-		err = inChunks(keys, func(chunk []inventory.Key) error {
+		_ = inChunks(keys, func(chunk []inventory.Key) error {
 			args := make([]any, 0, 2*len(chunk))
 			for _, k := range chunk {
 				args = append(args, k.SKU, k.Location)
 			}
-			return read(q.QueryContext(ctx, `SELECT `+positionCols+` FROM positions WHERE (sku, location) IN (VALUES `+values(len(chunk), 2)+`)`, args...))
+			st.query(`SELECT `+positionCols+` FROM positions WHERE (sku, location) IN (VALUES `+values(len(chunk), 2)+`)`, args, read)
+			return nil
 		})
 	}
-	if err != nil {
-		return fmt.Errorf("store: load positions: %w", err)
-	}
-	for _, k := range keys {
-		if !found[k] {
-			load(k, inventory.Position{})
+	st.after(func() error {
+		for _, k := range keys {
+			if !found[k] {
+				load(k, inventory.Position{})
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 const positionCols = `sku, location, count_qty, count_at, count_event, delta, reserved, in_transit, updated_seq`
@@ -209,7 +244,7 @@ func positionColsOf(alias string) string {
 	return alias + "." + strings.ReplaceAll(positionCols, ", ", ", "+alias+".")
 }
 
-func scanPosition(rows *sql.Rows) (inventory.Key, inventory.Position, int64, error) {
+func scanPosition(rows rows) (inventory.Key, inventory.Position, int64, error) {
 	var k inventory.Key
 	var p inventory.Position
 	var countQty, countAt, delta, reserved, inTransit, seq int64
@@ -237,16 +272,14 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// writeChanges persists one Apply's changes.
-func (s *Store) writeChanges(ctx context.Context, w writer, ch *inventory.Changes, seq int64) error {
-	if err := s.insertRows(ctx, w, `INSERT INTO moves (seq, event_id, sku, location, delta, at) VALUES `, "", 6, len(ch.Moves), func(i int, a []any) []any {
+// queueChanges queues the writes of one Apply's changes.
+func (s *Store) queueChanges(st steps, ch *inventory.Changes, seq int64) {
+	s.insertRows(st, `INSERT INTO moves (seq, event_id, sku, location, delta, at) VALUES `, "", 6, len(ch.Moves), func(i int, a []any) []any {
 		m := ch.Moves[i]
 		return append(a, m.Seq, m.EventID, m.SKU, m.Location, int64(m.Delta), m.At.UnixMicro())
-	}); err != nil {
-		return fmt.Errorf("store: write movements: %w", err)
-	}
+	})
 	keys := ch.Keys()
-	if err := s.insertRows(ctx, w, `INSERT INTO positions (`+positionCols+`) VALUES `,
+	s.insertRows(st, `INSERT INTO positions (`+positionCols+`) VALUES `,
 		` ON CONFLICT (sku, location) DO UPDATE SET count_qty = excluded.count_qty, count_at = excluded.count_at,
 		count_event = excluded.count_event, delta = excluded.delta, reserved = excluded.reserved,
 		in_transit = excluded.in_transit, updated_seq = excluded.updated_seq`, 9, len(keys), func(i int, a []any) []any {
@@ -254,9 +287,7 @@ func (s *Store) writeChanges(ctx context.Context, w writer, ch *inventory.Change
 			p := ch.Positions[k]
 			return append(a, k.SKU, k.Location, int64(p.CountQty), micros(p.CountAt), p.CountEvent, int64(p.Delta),
 				int64(p.Reserved), int64(p.InTransit), seq)
-		}); err != nil {
-		return fmt.Errorf("store: write positions: %w", err)
-	}
+		})
 	docs := make([]*inventory.Doc, 0, len(ch.Docs))
 	var lines [][]any
 	for _, d := range ch.Docs {
@@ -265,57 +296,43 @@ func (s *Store) writeChanges(ctx context.Context, w writer, ch *inventory.Change
 			lines = append(lines, []any{string(d.Kind), d.ID, sku, int64(ln.Ordered), int64(ln.Settled)})
 		}
 	}
-	if err := s.insertRows(ctx, w, `INSERT INTO docs (kind, doc_id, location, channel, cancelled, placed, placed_seq) VALUES `,
+	s.insertRows(st, `INSERT INTO docs (kind, doc_id, location, channel, cancelled, placed, placed_seq) VALUES `,
 		` ON CONFLICT (kind, doc_id) DO UPDATE SET location = excluded.location, channel = excluded.channel,
 		cancelled = excluded.cancelled, placed = excluded.placed, placed_seq = excluded.placed_seq`, 7, len(docs), func(i int, a []any) []any {
 			d := docs[i]
 			return append(a, string(d.Kind), d.ID, d.Location, d.Channel, boolInt(d.Cancelled), boolInt(d.Placed), d.PlacedSeq)
-		}); err != nil {
-		return fmt.Errorf("store: write orders and transfers: %w", err)
-	}
-	if err := s.insertRows(ctx, w, `INSERT INTO doc_lines (kind, doc_id, sku, ordered, settled) VALUES `,
+		})
+	s.insertRows(st, `INSERT INTO doc_lines (kind, doc_id, sku, ordered, settled) VALUES `,
 		` ON CONFLICT (kind, doc_id, sku) DO UPDATE SET ordered = excluded.ordered, settled = excluded.settled`, 5, len(lines),
-		func(i int, a []any) []any { return append(a, lines[i]...) }); err != nil {
-		return fmt.Errorf("store: write order and transfer lines: %w", err)
-	}
+		func(i int, a []any) []any { return append(a, lines[i]...) })
 	voids := make([]inventory.VoidMark, 0, len(ch.Voids))
 	for _, m := range ch.Voids {
 		voids = append(voids, m)
 	}
-	if err := s.insertRows(ctx, w, `INSERT INTO voids (target_id, void_id, at, applied) VALUES `,
+	s.insertRows(st, `INSERT INTO voids (target_id, void_id, at, applied) VALUES `,
 		` ON CONFLICT (target_id) DO UPDATE SET void_id = excluded.void_id, at = excluded.at, applied = excluded.applied`, 4, len(voids), func(i int, a []any) []any {
 			m := voids[i]
 			return append(a, m.TargetID, m.VoidID, m.At.UnixMicro(), boolInt(m.Applied))
-		}); err != nil {
-		return fmt.Errorf("store: write voids: %w", err)
-	}
-	if err := s.insertRows(ctx, w, `INSERT INTO oversells (seq, event_id, kind, sku, location, order_id, requested, on_hand, reserved, at) VALUES `,
+		})
+	s.insertRows(st, `INSERT INTO oversells (seq, event_id, kind, sku, location, order_id, requested, on_hand, reserved, at) VALUES `,
 		"", 10, len(ch.Oversells), func(i int, a []any) []any {
 			o := ch.Oversells[i]
 			return append(a, seq, o.EventID, string(o.Kind), o.SKU, o.Location, o.OrderID, int64(o.Requested),
 				int64(o.OnHand), int64(o.Reserved), o.At.UnixMicro())
-		}); err != nil {
-		return fmt.Errorf("store: write oversells: %w", err)
-	}
-	if err := w.flush(ctx); err != nil {
-		return fmt.Errorf("store: write ledger changes: %w", err)
-	}
-	return nil
+		})
 }
 
-// insertRows runs a multi-row INSERT in chunks; row appends row i's values.
-func (s *Store) insertRows(ctx context.Context, w writer, head, tail string, cols, n int, row func(i int, args []any) []any) error {
+// insertRows queues a multi-row INSERT in chunks; row appends row i's
+// values.
+func (s *Store) insertRows(st steps, head, tail string, cols, n int, row func(i int, args []any) []any) {
 	for start, end := 0, 0; start < n; start = end {
 		end = chunkEnd(start, n)
 		args := make([]any, 0, (end-start)*cols)
 		for i := start; i < end; i++ {
 			args = row(i, args)
 		}
-		if err := w.exec(ctx, s.rebind(head+values(end-start, cols)+tail), args...); err != nil {
-			return err
-		}
+		st.exec(s.rebind(head+values(end-start, cols)+tail), args...)
 	}
-	return nil
 }
 
 // PlacedSeqs returns, for orders and transfers, the log sequence of the

@@ -11,9 +11,21 @@ import (
 	"github.com/tillsync/tillsync/internal/event"
 )
 
-func (s *Store) insertEvents(ctx context.Context, tx querier, offer []pending, storedAt time.Time) (map[string]int64, error) {
-	seqs := make(map[string]int64, len(offer))
+// queueInsert queues the insert of new events into the log; seqs gets the
+// log sequence of each one stored (an ID already in the log is left out).
+func (s *Store) queueInsert(st steps, offer []pending, storedAt time.Time, seqs map[string]int64) {
 	const cols = 11
+	read := func(r rows) error {
+		for r.Next() {
+			var seq int64
+			var id string
+			if err := r.Scan(&seq, &id); err != nil {
+				return fmt.Errorf("store: append events: %w", err)
+			}
+			seqs[id] = seq
+		}
+		return nil
+	}
 	for start, end := 0, 0; start < len(offer); start = end {
 		end = chunkEnd(start, len(offer))
 		chunk := offer[start:end]
@@ -25,27 +37,8 @@ func (s *Store) insertEvents(ctx context.Context, tx querier, offer []pending, s
 		}
 		q := `INSERT INTO events (id, type, location, source, occurred_at, zone, received_at, stored_at, store_seq, fingerprint, body) VALUES ` +
 			values(len(chunk), cols) + ` ON CONFLICT (id) DO NOTHING RETURNING seq, id`
-		rows, err := tx.QueryContext(ctx, s.rebind(q), args...)
-		if err != nil {
-			return nil, fmt.Errorf("store: append events: %w", err)
-		}
-		for rows.Next() {
-			var seq int64
-			var id string
-			if err := rows.Scan(&seq, &id); err != nil {
-				_ = rows.Close()
-				return nil, fmt.Errorf("store: append events: %w", err)
-			}
-			seqs[id] = seq
-		}
-		if err := rows.Close(); err != nil {
-			return nil, fmt.Errorf("store: append events: %w", err)
-		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("store: append events: %w", err)
-		}
+		st.query(s.rebind(q), args, read)
 	}
-	return seqs, nil
 }
 
 type existingEvent struct {
@@ -54,28 +47,19 @@ type existingEvent struct {
 	fingerprint string
 }
 
-func (s *Store) lookupEvents(ctx context.Context, q querier, ids []string) (map[string]existingEvent, error) {
-	out := make(map[string]existingEvent, len(ids))
-	err := inChunks(ids, func(chunk []string) error {
-		rows, err := q.QueryContext(ctx, s.rebind(`SELECT id, seq, location, fingerprint FROM events WHERE id IN (`+marks(len(chunk))+`)`), anys(chunk)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+// queueLookup queues the read of events already in the log by ID into out.
+func (s *Store) queueLookup(st steps, ids []string, out map[string]existingEvent) {
+	s.queueIn(st, `SELECT id, seq, location, fingerprint FROM events WHERE id`, ids, func(r rows) error {
+		for r.Next() {
 			var id string
 			var ex existingEvent
-			if err := rows.Scan(&id, &ex.seq, &ex.location, &ex.fingerprint); err != nil {
-				return err
+			if err := r.Scan(&id, &ex.seq, &ex.location, &ex.fingerprint); err != nil {
+				return fmt.Errorf("store: look up existing events: %w", err)
 			}
 			out[id] = ex
 		}
-		return rows.Err()
+		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("store: look up existing events: %w", err)
-	}
-	return out, nil
 }
 
 // Stored is an event as the log holds it.
@@ -90,27 +74,29 @@ func (s *Store) EventsByID(ctx context.Context, ids []string) (map[string]*Store
 	return s.eventsByID(ctx, s.r, ids)
 }
 
-func (s *Store) eventsByID(ctx context.Context, q querier, ids []string) (map[string]*Stored, error) {
+func (s *Store) eventsByID(ctx context.Context, q queryExecer, ids []string) (map[string]*Stored, error) {
 	out := make(map[string]*Stored, len(ids))
-	err := inChunks(ids, func(chunk []string) error {
-		rows, err := q.QueryContext(ctx, s.rebind(`SELECT seq, stored_at, body FROM events WHERE id IN (`+marks(len(chunk))+`)`), anys(chunk)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			st, err := scanStored(rows)
-			if err != nil {
-				return err
-			}
-			out[st.Event.ID] = st
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: load events by ID: %w", err)
+	st := newSQLSteps(ctx, q)
+	s.queueEvents(st, ids, func(e *Stored) { out[e.Event.ID] = e })
+	if err := st.flush(ctx); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// queueEvents queues the read of events from the log by ID; each found is
+// handed to found.
+func (s *Store) queueEvents(st steps, ids []string, found func(*Stored)) {
+	s.queueIn(st, `SELECT seq, stored_at, body FROM events WHERE id`, ids, func(r rows) error {
+		for r.Next() {
+			e, err := scanStored(r)
+			if err != nil {
+				return fmt.Errorf("store: load events by ID: %w", err)
+			}
+			found(e)
+		}
+		return nil
+	})
 }
 
 // EventsAfter returns up to limit events with seq > after, in log order.
@@ -131,7 +117,7 @@ func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]*Sto
 	return out, rows.Err()
 }
 
-func scanStored(rows *sql.Rows) (*Stored, error) {
+func scanStored(rows rows) (*Stored, error) {
 	var st Stored
 	var storedAt int64
 	var body string

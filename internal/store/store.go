@@ -33,9 +33,9 @@ func (d Dialect) String() string {
 	return "sqlite"
 }
 
-// Store is an open database: a single writer connection (SQLite allows one
-// writer; PostgreSQL appends are serialised by an advisory lock anyway) and a
-// pool of readers.
+// Store is an open database: writer connections (SQLite allows one writer;
+// PostgreSQL appends are serialised by an advisory lock anyway) and a pool
+// of readers.
 type Store struct {
 	dialect Dialect
 	w       *sql.DB
@@ -45,6 +45,8 @@ type Store struct {
 	// prepared holds the SQLite writer's prepared statements (nil on
 	// PostgreSQL, where pgx caches statements itself).
 	prepared *prepared
+	// positions caches ledger positions between appends.
+	positions *positionCache
 }
 
 // Open connects to a database named by a URL and runs pending migrations.
@@ -75,7 +77,7 @@ func openSQLite(path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{dialect: SQLite, w: w, r: r, where: path, prepared: newPrepared(w)}, nil
+	return &Store{dialect: SQLite, w: w, r: r, where: path, prepared: newPrepared(w), positions: newPositionCache(maxCachedPositions)}, nil
 }
 
 // OpenSQLite opens a SQLite database file the way every tillsync process
@@ -124,16 +126,23 @@ func openPostgres(dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: PostgreSQL URL: %w", err)
 	}
+	// Writers get connections of their own: an append waiting for a
+	// reader (a destination reading the log, a dashboard page) to hand back
+	// a pooled connection holds up every event of its batch.
+	w := stdlib.OpenDB(*cfg)
+	w.SetMaxOpenConns(4)
+	w.SetMaxIdleConns(4)
 	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
 	ctx, cancel := context.WithTimeout(context.Background(), defaultConnectTimeout)
 	defer cancel()
-	if err := db.PingContext(ctx); err != nil {
+	if err := w.PingContext(ctx); err != nil {
+		_ = w.Close()
 		_ = db.Close()
 		return nil, fmt.Errorf("store: connect to PostgreSQL at %s: %w", redactURL(dsn), err)
 	}
-	return &Store{dialect: Postgres, w: db, r: db, where: redactURL(dsn)}, nil
+	return &Store{dialect: Postgres, w: w, r: db, where: redactURL(dsn), positions: newPositionCache(maxCachedPositions)}, nil
 }
 
 // redactURL drops the password from a database URL for messages and logs.
