@@ -8,8 +8,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/tillsync/tillsync/internal/event"
 	"github.com/tillsync/tillsync/internal/inventory"
 )
@@ -55,8 +53,9 @@ type Appended struct {
 	Changes *inventory.Changes
 	// MaxSeq is the highest log sequence after the commit.
 	MaxSeq int64
-	// CommitTook is how long the COMMIT itself took: with SQLite's
-	// synchronous=FULL, the WAL write and its fsync.
+	// CommitTook is how long the COMMIT took: with SQLite's
+	// synchronous=FULL, the WAL write and its fsync; on PostgreSQL, where
+	// it shares a round trip with the ledger's writes, both.
 	CommitTook time.Duration
 
 	// fill is for the position cache, once committed.
@@ -82,9 +81,13 @@ func (s *Store) Append(ctx context.Context, events []*event.Event, storedAt time
 		return nil, fmt.Errorf("store: begin append: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	out, err := s.appendTx(ctx, newSQLSteps(ctx, preparedTx{tx, s.prepared}), events, storedAt)
+	st := newSQLSteps(ctx, preparedTx{tx, s.prepared})
+	out, err := s.appendTx(ctx, st, events, storedAt)
 	if err != nil {
 		return nil, err
+	}
+	if err := st.flush(ctx); err != nil {
+		return nil, fmt.Errorf("store: append: %w", err)
 	}
 	start := time.Now()
 	if err := tx.Commit(); err != nil {
@@ -100,7 +103,8 @@ func (s *Store) Append(ctx context.Context, events []*event.Event, storedAt time
 }
 
 // appendPostgres is Append on PostgreSQL, in pipelined steps on the pgx
-// connection under conn: BEGIN and the lock go with the first.
+// connection under conn: BEGIN and the lock go with the first, COMMIT with
+// the last.
 func (s *Store) appendPostgres(ctx context.Context, conn *sql.Conn, events []*event.Event, storedAt time.Time) (*Appended, error) {
 	st := &pipeSteps{conn: conn}
 	st.exec(`BEGIN`)
@@ -112,16 +116,16 @@ func (s *Store) appendPostgres(ctx context.Context, conn *sql.Conn, events []*ev
 		rollbackPgx(ctx, conn)
 		return nil, err
 	}
+	// The ledger's writes and the COMMIT go in one round trip; a failed
+	// write makes PostgreSQL skip the COMMIT.
+	st.exec(`COMMIT`)
 	start := time.Now()
-	if err := withPgx(conn, func(c *pgx.Conn) error {
-		_, err := c.Exec(ctx, `COMMIT`)
-		return err
-	}); err != nil {
-		// Perhaps committed after all (the connection dropped): the
-		// cache cannot tell.
+	if err := st.flush(ctx); err != nil {
+		// Perhaps committed after all (the connection dropped after the
+		// COMMIT was sent): the cache cannot tell.
 		s.positions.forget()
 		rollbackPgx(ctx, conn)
-		return nil, fmt.Errorf("store: commit append: %w", err)
+		return nil, fmt.Errorf("store: append: %w", err)
 	}
 	s.committed(out, start)
 	return out, nil
@@ -143,10 +147,11 @@ type pending struct {
 	body []byte
 }
 
-// appendTx runs an append's statements on st, up to (not including) the
-// COMMIT, in three steps: the insert of the events with the reads of what
-// they refer to; the duplicates' seqs and the positions the accepted events
-// touch; the ledger's changes with the log head.
+// appendTx runs an append's statements on st in three steps: the insert of
+// the events with the reads of what they refer to; the duplicates' seqs and
+// the positions the accepted events touch; the ledger's changes with the
+// log head. It queues the third step and leaves it to the caller to flush,
+// with the COMMIT where that can go in the same round trip.
 func (s *Store) appendTx(ctx context.Context, st steps, events []*event.Event, storedAt time.Time) (*Appended, error) {
 	out := &Appended{Results: make([]Result, len(events))}
 	// Deduplicate within the batch first: the first copy of an ID is
@@ -245,8 +250,5 @@ func (s *Store) appendTx(ctx context.Context, st steps, events []*event.Event, s
 		}
 		return nil
 	})
-	if err := st.flush(ctx); err != nil {
-		return nil, fmt.Errorf("store: append: %w", err)
-	}
 	return out, nil
 }

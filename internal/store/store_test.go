@@ -187,3 +187,32 @@ func TestTwoAppendersShareTheLedger(t *testing.T) {
 		})
 	}
 }
+
+// An append PostgreSQL refuses mid-pipeline (an ID with a NUL byte, which
+// its text type cannot hold) is rolled back whole — the good event beside
+// it is not stored — and the appends after it work.
+func TestAppendRefusedByPostgresRollsBack(t *testing.T) {
+	t.Parallel()
+	s := storetest.Open(t, storetest.Engines()[1])
+	ctx := context.Background()
+	appendOK(t, s, et.Receive("r", "s1", at(0), et.L("A", 10)))
+	bad := et.Sale("bad\x00id", "s1", at(2), et.L("A", 1))
+	if _, err := s.Append(ctx, []*event.Event{et.Sale("good", "s1", at(1), et.L("A", 2)), bad}, time.Now()); err == nil {
+		t.Fatal("PostgreSQL stored an ID with a NUL byte")
+	}
+	for i := range 3 { // every pooled writer connection, whichever took the failure
+		out := appendOK(t, s, et.Sale(fmt.Sprintf("good-%d", i), "s1", at(3+i), et.L("A", 1)))
+		if out.Results[0].Outcome != store.Accepted {
+			t.Fatalf("append %d after the refused one: %v", i, out.Results[0].Outcome)
+		}
+	}
+	if out := appendOK(t, s, et.Sale("good", "s1", at(1), et.L("A", 2))); out.Results[0].Outcome != store.Accepted {
+		t.Fatalf("the refused batch's good event: %v, want accepted (it was rolled back)", out.Results[0].Outcome)
+	}
+	if p := onHand(t, s, "A"); p.OnHand() != event.Units(5) {
+		t.Fatalf("on hand %s, want 10 - 3 - 2 = 5", p.OnHand())
+	}
+	if diffs, err := s.CheckLedger(ctx); err != nil || len(diffs) > 0 {
+		t.Fatalf("ledger differs from log: %v %v", err, diffs)
+	}
+}
