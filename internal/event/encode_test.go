@@ -48,3 +48,32 @@ func BenchmarkEncode(b *testing.B) {
 		}
 	}
 }
+
+// A sealed event encodes as it did when sealed, normalized: what intake
+// sealed in the request's goroutine is what the store writes.
+func TestSealKeepsTheEncoding(t *testing.T) {
+	t.Parallel()
+	e := et.Sale("s-1", "s1", et.Base.Add(1234567), et.L("A", 2))
+	e.ReceivedAt = et.Base.Add(3e9 + 1) // below Precision: cut by Normalize
+	fresh := *e
+	fresh.Normalize()
+	want, wantFP, err := fresh.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Seal(); err != nil {
+		t.Fatal(err)
+	}
+	got, fp, err := e.Encode()
+	if err != nil || !bytes.Equal(got, want) || fp != wantFP {
+		t.Fatalf("sealed Encode\n%s (err %v)\nwant\n%s", got, err, want)
+	}
+	// Sealing again (a retry of the same request) encodes afresh.
+	e.Location = "s2"
+	if err := e.Seal(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := e.Encode(); bytes.Equal(got, want) {
+		t.Fatal("a second Seal kept the first encoding")
+	}
+}

@@ -87,6 +87,30 @@ type Event struct {
 	Attributes map[string]string
 	// Body holds the type-specific data; its Type() equals Type.
 	Body Body
+
+	// sealed is the event's encoding, kept by Seal.
+	sealed *encoding
+}
+
+// encoding is what Encode returns.
+type encoding struct {
+	json        []byte
+	fingerprint [32]byte
+}
+
+// Seal normalizes the event and keeps its encoding for Encode. Intake seals
+// each event in its request's own goroutine, so that the store's commit —
+// one batch at a time, with the database waiting — does not encode it
+// again. The event must not change after Seal.
+func (e *Event) Seal() error {
+	e.Normalize()
+	e.sealed = nil
+	b, fp, err := e.Encode()
+	if err != nil {
+		return err
+	}
+	e.sealed = &encoding{json: b, fingerprint: fp}
+	return nil
 }
 
 // Body is the type-specific part of an event. The set of bodies is closed:
@@ -145,6 +169,9 @@ func (e *Event) fingerprint(body []byte) [32]byte {
 // Encode returns the event's JSON and its Fingerprint, encoding the body
 // once for both: the log stores the one and deduplicates on the other.
 func (e *Event) Encode() ([]byte, [32]byte, error) {
+	if e.sealed != nil {
+		return e.sealed.json, e.sealed.fingerprint, nil
+	}
 	var body []byte
 	if e.Body != nil {
 		var err error

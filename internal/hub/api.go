@@ -49,6 +49,9 @@ func (h *Hub) routes() (http.Handler, error) {
 		Limits: intake.Limits{MaxBodyBytes: h.cfg.Limits.MaxBodyBytes, MaxEvents: h.cfg.Limits.MaxEvents,
 			RequestsPerSecond: h.cfg.Limits.RequestsPerSecond, Burst: h.cfg.Limits.Burst},
 		Observe: h.observeIntake, Trace: h.trace,
+		// The SKU quarantine repairs events inside the commit: sealed
+		// events must not change.
+		Seal: h.sku == nil,
 	})
 	mux.HandleFunc("POST /v1/edge/status", func(w http.ResponseWriter, r *http.Request) {
 		p, err := auth.Authenticate(r)

@@ -187,6 +187,11 @@ type Handler struct {
 	// Trace, if set, records a span per event and remembers each event's
 	// trace context for the steps after intake.
 	Trace *obs.Tracing
+	// Seal, if set, seals each valid event (event.Seal) before submitting
+	// it: encoding then happens in parallel, in the requests' goroutines,
+	// not in the committer. Only for a committer that leaves events as
+	// they are.
+	Seal bool
 
 	rateMu sync.Mutex
 	rates  map[string]*rate.Limiter
@@ -391,6 +396,11 @@ func (h *Handler) process(ctx context.Context, p Principal, raws []json.RawMessa
 		}
 		valid = append(valid, &e)
 		index = append(index, i)
+	}
+	if h.Seal {
+		for _, e := range valid {
+			_ = e.Seal() // an event that cannot be encoded is left to the committer to report
+		}
 	}
 	if len(valid) > 0 {
 		// Wait for the commit even if the client hangs up: the events are
