@@ -47,7 +47,8 @@ type Move struct {
 	At    time.Time
 }
 
-// DocKind separates the two kinds of open document the ledger tracks.
+// DocKind separates the two kinds of open document the ledger tracks. The
+// store looks documents up by kind: a new kind must be added there too.
 type DocKind string
 
 // Document kinds.

@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"time"
 
@@ -116,15 +114,13 @@ func (s *Store) queueDocs(st steps, l *inventory.Ledger, refs []inventory.DocRef
 	}
 	want := make(map[inventory.DocRef]*inventory.Doc, len(refs))
 	ids := make([]string, 0, len(refs))
-	kinds := map[string]bool{}
 	for _, r := range refs {
 		want[r] = inventory.NewDoc(r)
 		ids = append(ids, r.ID)
-		kinds[string(r.Kind)] = true
 	}
-	// The kinds are few: with them, the primary key (kind, doc_id) finds
-	// the rows.
-	kindIn := `kind IN ('` + strings.Join(slices.Sorted(maps.Keys(kinds)), `','`) + `') AND doc_id`
+	// With the kinds, a closed set of constants, the primary key (kind,
+	// doc_id) finds the rows.
+	kindIn := `kind IN ('` + string(inventory.DocOrder) + `','` + string(inventory.DocTransfer) + `') AND doc_id`
 	s.queueIn(st, `SELECT kind, doc_id, location, channel, cancelled, placed, placed_seq FROM docs WHERE `+kindIn, ids, func(r rows) error {
 		for r.Next() {
 			var ref inventory.DocRef
