@@ -101,7 +101,8 @@ type encoding struct {
 // Seal normalizes the event and keeps its encoding for Encode. Intake seals
 // each event in its request's own goroutine, so that the store's commit —
 // one batch at a time, with the database waiting — does not encode it
-// again. The event must not change after Seal.
+// again. The event must not change after Seal, nor a copy of it that keeps
+// the seal (Seal a changed copy again).
 func (e *Event) Seal() error {
 	e.Normalize()
 	e.sealed = nil

@@ -136,7 +136,7 @@ func (s *Store) appendPostgres(ctx context.Context, conn *sql.Conn, events []*ev
 func (s *Store) committed(out *Appended, start time.Time) {
 	out.CommitTook = time.Since(start)
 	if f := out.fill; f != nil {
-		s.positions.committed(f.base, f.head, f.positions)
+		s.positions.committed(f.base, out.MaxSeq, f.positions)
 	}
 }
 
@@ -179,6 +179,12 @@ func (s *Store) appendTx(ctx context.Context, st steps, events []*event.Event, s
 	// knowing which are new: reading a little more (for duplicates, which
 	// are rare) saves a round trip on every append. Queued after the
 	// insert, the reads see events of this batch that others refer to.
+	// The log head before the insert tells the position cache whether
+	// anything was appended since it was filled: read under the lock
+	// (PostgreSQL) or in the single writer's transaction (SQLite), it is
+	// exact, whatever sequence numbers rollbacks and duplicates skipped.
+	var before int64
+	s.queueHead(st, &before)
 	seqs := make(map[string]int64, len(offer))
 	s.queueInsert(st, offer, storedAt, seqs)
 	l := inventory.NewPartial()
@@ -206,7 +212,7 @@ func (s *Store) appendTx(ctx context.Context, st steps, events []*event.Event, s
 	s.queueLookup(st, missing, existing)
 	var fill *cacheFill
 	if len(out.Events) > 0 {
-		fill = s.queueTouched(st, l, out.Events)
+		fill = s.queueTouched(st, l, out.Events, before)
 	}
 	if err := st.flush(ctx); err != nil {
 		return nil, fmt.Errorf("store: append: %w", err)
@@ -242,13 +248,18 @@ func (s *Store) appendTx(ctx context.Context, st steps, events []*event.Event, s
 		}
 		out.Changes, out.fill = ch, fill
 	}
+	s.queueHead(st, &out.MaxSeq)
+	return out, nil
+}
+
+// queueHead queues the read of the log head (0 for an empty log) into head.
+// Its callback cannot fail: in the last step, after the COMMIT is sent, a
+// failing callback would report an append failed that committed.
+func (s *Store) queueHead(st steps, head *int64) {
 	st.query(`SELECT COALESCE(MAX(seq), 0) FROM events`, nil, func(r rows) error {
 		for r.Next() {
-			if err := r.Scan(&out.MaxSeq); err != nil {
-				return fmt.Errorf("store: read log head: %w", err)
-			}
+			_ = r.Scan(head) // BIGINT into int64: cannot fail
 		}
 		return nil
 	})
-	return out, nil
 }

@@ -28,13 +28,13 @@ func (s *Store) queueRefs(st steps, l *inventory.Ledger, evs []*event.Event) {
 // those the cache does not hold — and of the movements after each stock
 // count they carry, into l. It returns what to give the cache if the
 // append commits.
-func (s *Store) queueTouched(st steps, l *inventory.Ledger, applied []inventory.Applied) *cacheFill {
+func (s *Store) queueTouched(st steps, l *inventory.Ledger, applied []inventory.Applied, before int64) *cacheFill {
 	evs := make([]*event.Event, len(applied))
 	for i, a := range applied {
 		evs[i] = a.Event
 	}
 	keys, counts := l.Touched(evs)
-	base, known := s.positions.use(applied[0].Seq, keys)
+	base, known := s.positions.use(before, keys)
 	fill := &cacheFill{base: base, positions: make(map[inventory.Key]inventory.Position, len(keys))}
 	missing := keys
 	if len(known) > 0 {
@@ -80,14 +80,13 @@ func (s *Store) applyLedger(st steps, l *inventory.Ledger, applied []inventory.A
 	for k, p := range ch.Positions {
 		fill.positions[k] = p
 	}
-	fill.head = last
 	return ch, nil
 }
 
 // cacheFill is what an append gives the position cache when it commits.
 type cacheFill struct {
-	base, head int64
-	positions  map[inventory.Key]inventory.Position
+	base      int64
+	positions map[inventory.Key]inventory.Position
 }
 
 // queueIn queues head + " IN (ids)" for SQLite, in chunks, or head +

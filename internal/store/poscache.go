@@ -12,12 +12,12 @@ import (
 // on every commit.
 //
 // The cache is exact only while no other appender writes the same log (a
-// second hub on the same PostgreSQL database). Each append checks that: its
-// first new log sequence must follow the head the cache was filled at, with
-// nothing in between; anything else (another appender's events, a rolled
-// back append's spent sequence numbers) empties the cache and the append
-// reads everything from the database. A cache filled by an append is taken
-// only if no other append changed the cache in the meantime.
+// second hub on the same PostgreSQL database). Each append checks that: the
+// log head it reads before inserting, under the append lock, must be the
+// head the cache was filled at; anything else (another appender's events)
+// empties the cache and the append reads everything from the database. A
+// cache filled by an append is taken only if no other append changed the
+// cache in the meantime.
 type positionCache struct {
 	mu sync.Mutex
 	// head is the log sequence the cached positions are as of; noHead when
@@ -38,17 +38,17 @@ func newPositionCache(maxEntries int) *positionCache {
 	return &positionCache{head: noHead, pos: map[inventory.Key]inventory.Position{}, max: maxEntries}
 }
 
-// use is called by an append whose new events start at log sequence first:
-// it returns the head the append builds on (noHead: the cache was not
-// current and is now empty) and the cached positions of keys, leaving out
-// keys it does not hold.
-func (c *positionCache) use(first int64, keys []inventory.Key) (base int64, got map[inventory.Key]inventory.Position) {
+// use is called by an append that found the log at head before: it returns
+// the head the append builds on (noHead: the cache was not current and is
+// now empty) and the cached positions of keys, leaving out keys it does not
+// hold.
+func (c *positionCache) use(before int64, keys []inventory.Key) (base int64, got map[inventory.Key]inventory.Position) {
 	if c == nil {
 		return noHead, nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.head == noHead || first != c.head+1 {
+	if c.head == noHead || before != c.head {
 		c.reset()
 		return noHead, nil
 	}

@@ -14,26 +14,27 @@ func TestPositionCacheTrustsOnlyAnUnbrokenLog(t *testing.T) {
 	c := newPositionCache(10)
 
 	// Empty: nothing is trusted, the append fills it.
-	base, got := c.use(1, []inventory.Key{a})
+	base, got := c.use(0, []inventory.Key{a})
 	if base != noHead || len(got) != 0 {
 		t.Fatalf("empty cache: base %d, %d positions", base, len(got))
 	}
 	c.committed(base, 3, map[inventory.Key]inventory.Position{a: pos(5)})
 
-	// The next append starts right after: the cache holds.
-	base, got = c.use(4, []inventory.Key{a, b})
+	// The next append finds the log where the last one left it: the
+	// cache holds.
+	base, got = c.use(3, []inventory.Key{a, b})
 	if base != 3 || len(got) != 1 || got[a] != pos(5) {
 		t.Fatalf("next append: base %d, got %v; want base 3 and A's position", base, got)
 	}
 	c.committed(base, 6, map[inventory.Key]inventory.Position{a: pos(4), b: pos(1)})
 
 	// Another appender took seqs 7 and 8: the cache is dropped, not used.
-	base, got = c.use(9, []inventory.Key{a, b})
+	base, got = c.use(8, []inventory.Key{a, b})
 	if base != noHead || len(got) != 0 {
 		t.Fatalf("after a gap: base %d, got %v; want nothing trusted", base, got)
 	}
 	c.committed(base, 9, map[inventory.Key]inventory.Position{b: pos(7)})
-	if _, got = c.use(10, []inventory.Key{a, b}); len(got) != 1 || got[b] != pos(7) {
+	if _, got = c.use(9, []inventory.Key{a, b}); len(got) != 1 || got[b] != pos(7) {
 		t.Fatalf("refilled: got %v, want only B (A was dropped with the gap)", got)
 	}
 
@@ -41,18 +42,18 @@ func TestPositionCacheTrustsOnlyAnUnbrokenLog(t *testing.T) {
 	// recorded): the later record cannot tell which is newer and empties it.
 	c = newPositionCache(10)
 	c.committed(noHead, 3, map[inventory.Key]inventory.Position{a: pos(1)})
-	baseFirst, _ := c.use(4, []inventory.Key{a})
-	baseSecond, _ := c.use(6, []inventory.Key{a}) // 4..5 not recorded yet: dropped
+	baseFirst, _ := c.use(3, []inventory.Key{a})
+	baseSecond, _ := c.use(5, []inventory.Key{a}) // 4..5 not recorded yet: dropped
 	c.committed(baseSecond, 6, map[inventory.Key]inventory.Position{a: pos(3)})
 	c.committed(baseFirst, 5, map[inventory.Key]inventory.Position{a: pos(2)}) // stale: must not win
-	if base, got = c.use(7, []inventory.Key{a}); base != noHead || len(got) != 0 {
+	if base, got = c.use(6, []inventory.Key{a}); base != noHead || len(got) != 0 {
 		t.Fatalf("after overlapping appends: base %d, got %v; want the cache emptied", base, got)
 	}
 
 	// A commit that may or may not have happened empties it.
 	c.committed(noHead, 7, map[inventory.Key]inventory.Position{a: pos(1)})
 	c.forget()
-	if base, _ = c.use(8, []inventory.Key{a}); base != noHead {
+	if base, _ = c.use(7, []inventory.Key{a}); base != noHead {
 		t.Fatalf("after forget: base %d, want noHead", base)
 	}
 

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -17,7 +18,9 @@ import (
 // SQLite each at once, in-process, where a round trip costs nothing. A read
 // hands its rows to its callback during flush, so what it fills is ready
 // when flush returns. After a failed statement the rest are skipped and
-// flush returns the first error.
+// flush returns the first error. A read's callback that fails does not stop
+// what was already sent: callbacks in a step that ends in COMMIT must not
+// fail.
 //
 // Round trips matter on PostgreSQL: while an append waits for one, the CPU
 // is busy answering the requests of the previous commit, and each wait
@@ -184,7 +187,9 @@ func rollbackPgx(ctx context.Context, conn *sql.Conn) {
 		if !ok {
 			return nil
 		}
-		if _, err := c.Conn().Exec(context.WithoutCancel(ctx), "ROLLBACK"); err != nil {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if _, err := c.Conn().Exec(rctx, "ROLLBACK"); err != nil {
 			return driver.ErrBadConn
 		}
 		return nil
