@@ -360,10 +360,7 @@ func (e *Edge) Status(ctx context.Context) (Health, error) {
 	if err != nil {
 		return Health{}, err
 	}
-	rej, err := e.out.rejectedCount(ctx)
-	if err != nil {
-		return Health{}, err
-	}
+	rej := e.out.rejectedCount()
 	h := Health{Location: e.cfg.Location, EdgeID: e.id, HubReachable: e.online.Load(), Backlog: n, OldestUnsyncedAt: oldest, Rejected: rej}
 	if !oldest.IsZero() {
 		h.OldestUnsyncedAgeSeconds = time.Since(oldest).Seconds()

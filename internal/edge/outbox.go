@@ -28,6 +28,9 @@ type outbox struct {
 	// here rather than counted over a backlog of maybe millions of rows.
 	// It changes only after the transaction that changed the rows commits.
 	unsynced atomic.Int64
+	// rejected counts the events the hub refused (kept, never trimmed),
+	// read by every health check.
+	rejected atomic.Int64
 }
 
 const outboxSchema = `
@@ -80,12 +83,13 @@ func openOutbox(path string) (*outbox, error) {
 		}
 	}
 	o.next = maxSeq + 1
-	var n int64
-	if err := w.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM outbox WHERE synced_at = 0 AND rejected = ''`).Scan(&n); err != nil {
+	var unsynced, rejected int64
+	if err := w.QueryRowContext(context.Background(), `SELECT COALESCE(SUM(synced_at = 0 AND rejected = ''), 0), COALESCE(SUM(rejected <> ''), 0) FROM outbox`).Scan(&unsynced, &rejected); err != nil {
 		_ = o.close()
 		return nil, fmt.Errorf("edge: read local log %s: %w", path, err)
 	}
-	o.unsynced.Store(n)
+	o.unsynced.Store(unsynced)
+	o.rejected.Store(rejected)
 	return o, nil
 }
 
@@ -262,11 +266,11 @@ func (o *outbox) pending(ctx context.Context, n, live int, skip map[int64]bool) 
 // awaiting the hub change, so the unsynced count stays exact whatever the
 // answer repeats.
 func (o *outbox) markSynced(ctx context.Context, now time.Time, synced map[int64]int64, rejected map[int64]string) error {
-	var done int64
+	var done, refused int64
 	// Not fsynced on its own: lost in a power cut, the marks only make
 	// the edge resend events the hub answers "duplicate".
 	err := store.LightTx(ctx, o.w, true, func(tx *sql.Tx) error {
-		done = 0
+		done, refused = 0, 0
 		// One statement per chunk: UPDATE … FROM (VALUES (store_seq, hub_seq), …).
 		pairs := make([][2]int64, 0, len(synced))
 		for seq, hubSeq := range synced {
@@ -301,6 +305,7 @@ func (o *outbox) markSynced(ctx context.Context, now time.Time, synced map[int64
 				return fmt.Errorf("edge: mark rejected: %w", err)
 			}
 			done += n
+			refused += n
 		}
 		return nil
 	})
@@ -308,6 +313,7 @@ func (o *outbox) markSynced(ctx context.Context, now time.Time, synced map[int64
 		return err
 	}
 	o.unsynced.Add(-done)
+	o.rejected.Add(refused)
 	return nil
 }
 
@@ -334,11 +340,7 @@ func (o *outbox) backlog(ctx context.Context) (int64, time.Time, error) {
 }
 
 // rejectedCount returns how many events the hub refused.
-func (o *outbox) rejectedCount(ctx context.Context) (int64, error) {
-	var n int64
-	err := o.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE rejected <> ''`).Scan(&n)
-	return n, err
-}
+func (o *outbox) rejectedCount() int64 { return o.rejected.Load() }
 
 // trim deletes synced events older than the retention.
 func (o *outbox) trim(ctx context.Context, before time.Time) (int64, error) {
