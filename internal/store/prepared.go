@@ -46,18 +46,32 @@ func (p *prepared) in(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
 }
 
 // prepareMissed prepares the statements noted by in. It needs the writer
-// connection: call it outside any transaction. A failure only leaves the
-// statement unprepared.
+// connection: call it outside any transaction. It does not hold p.mu while
+// it waits for the connection — an append holding the connection may be
+// waiting for p.mu in in. A failure only leaves the statement unprepared.
 func (p *prepared) prepareMissed(ctx context.Context) {
 	if p == nil {
 		return
 	}
 	p.mu.Lock()
-	defer p.mu.Unlock()
+	queries := make([]string, 0, len(p.missed))
 	for q := range p.missed {
+		queries = append(queries, q)
 		delete(p.missed, q)
-		if st, err := p.db.PrepareContext(ctx, q); err == nil { //nolint:sqlclosecheck // kept in p.stmts until close
-			p.stmts[q] = st
+	}
+	p.mu.Unlock()
+	for _, q := range queries {
+		st, err := p.db.PrepareContext(ctx, q) //nolint:sqlclosecheck // kept in p.stmts until close
+		if err != nil {
+			continue
+		}
+		p.mu.Lock()
+		if p.stmts[q] == nil {
+			p.stmts[q], st = st, nil
+		}
+		p.mu.Unlock()
+		if st != nil { // prepared meanwhile by another append, or closed
+			_ = st.Close()
 		}
 	}
 }

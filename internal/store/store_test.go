@@ -3,6 +3,9 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -215,4 +218,44 @@ func TestAppendRefusedByPostgresRollsBack(t *testing.T) {
 	if diffs, err := s.CheckLedger(ctx); err != nil || len(diffs) > 0 {
 		t.Fatalf("ledger differs from log: %v %v", err, diffs)
 	}
+}
+
+// Appends on one store from several goroutines (the committer, quarantine
+// releases, approved transfers) finish, with batch sizes that keep new
+// statements to prepare: preparing them once must not wait for the writer
+// connection while holding what an append on that connection needs.
+func TestConcurrentAppendsOnOneStore(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T, s *store.Store) {
+		appendOK(t, s, et.Receive("r", "s1", at(0), et.L("A", 10_000)))
+		done := make(chan struct{})
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Go(func() {
+				for i := range 20 {
+					var evs []*event.Event
+					for j := range 1 + (g*20+i)%9 {
+						evs = append(evs, et.Sale(fmt.Sprintf("g%d-%d-%d", g, i, j), "s1", at(1+i), et.L("A", 1)))
+					}
+					if _, err := s.Append(context.Background(), evs, time.Now()); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			})
+		}
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(time.Minute):
+			// Not t.Fatal, nor a panic: the store's cleanup would wait
+			// on the deadlock too. The goroutines show where.
+			buf := make([]byte, 1<<20)
+			fmt.Fprintf(os.Stderr, "FAIL: %s: concurrent appends did not finish in a minute: deadlocked\n%s", t.Name(), buf[:runtime.Stack(buf, true)])
+			os.Exit(1)
+		}
+		if diffs, err := s.CheckLedger(context.Background()); err != nil || len(diffs) > 0 {
+			t.Fatalf("ledger differs from log: %v %v", err, diffs)
+		}
+	})
 }
