@@ -36,22 +36,22 @@ func (s *Store) queueTouched(st steps, l *inventory.Ledger, applied []inventory.
 	keys, counts := l.Touched(evs)
 	base, known := s.positions.use(before, keys)
 	fill := &cacheFill{base: base, positions: make(map[inventory.Key]inventory.Position, len(keys))}
+	load := func(k inventory.Key, p inventory.Position) {
+		l.LoadPosition(k, p)
+		fill.positions[k] = p
+	}
 	missing := keys
 	if len(known) > 0 {
 		missing = make([]inventory.Key, 0, len(keys)-len(known))
 		for _, k := range keys {
 			if p, ok := known[k]; ok {
-				l.LoadPosition(k, p)
-				fill.positions[k] = p
+				load(k, p)
 			} else {
 				missing = append(missing, k)
 			}
 		}
 	}
-	s.queuePositions(st, missing, func(k inventory.Key, p inventory.Position) {
-		l.LoadPosition(k, p)
-		fill.positions[k] = p
-	})
+	s.queuePositions(st, missing, load)
 	for _, kt := range counts {
 		st.query(s.rebind(`SELECT COALESCE(SUM(delta), 0) FROM moves WHERE sku = ? AND location = ? AND at > ?`),
 			[]any{kt.SKU, kt.Location, kt.At.UnixMicro()}, func(r rows) error {

@@ -24,8 +24,9 @@ import (
 //
 // Round trips matter on PostgreSQL: while an append waits for one, the CPU
 // is busy answering the requests of the previous commit, and each wait
-// stretches. An append makes three (its events and what they refer to; the
-// positions and counts they touch; the ledger's changes) plus COMMIT.
+// stretches. An append makes three (BEGIN, its events and what they refer
+// to; the positions and counts they touch, none when all are cached; the
+// ledger's changes and COMMIT).
 type steps interface {
 	query(query string, args []any, read func(rows) error)
 	exec(query string, args ...any)
@@ -182,14 +183,10 @@ func withPgx(conn *sql.Conn, f func(*pgx.Conn) error) error {
 // cannot even roll back is dropped from the pool rather than handed on in
 // an unknown state.
 func rollbackPgx(ctx context.Context, conn *sql.Conn) {
-	_ = conn.Raw(func(dc any) error {
-		c, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return nil
-		}
+	_ = withPgx(conn, func(c *pgx.Conn) error {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if _, err := c.Conn().Exec(rctx, "ROLLBACK"); err != nil {
+		if _, err := c.Exec(rctx, "ROLLBACK"); err != nil {
 			return driver.ErrBadConn
 		}
 		return nil
