@@ -9,12 +9,14 @@ import (
 	"io"
 	"time"
 
+	"github.com/tillsync/tillsync/internal/config"
 	"github.com/tillsync/tillsync/internal/event"
 	"github.com/tillsync/tillsync/internal/inbox"
 	"github.com/tillsync/tillsync/internal/reconcile"
 	"github.com/tillsync/tillsync/internal/reconcile/closing"
 	"github.com/tillsync/tillsync/internal/reconcile/exception"
 	"github.com/tillsync/tillsync/internal/settlement"
+	"github.com/tillsync/tillsync/internal/store"
 )
 
 // runClose: tillsync close --config hub.yaml --store S [--date YYYY-MM-DD] [--json] [--wait 30s] [--report-only]
@@ -43,12 +45,8 @@ func runClose(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer func() { _ = st.Close() }()
-	zones := map[string]string{}
-	for _, s := range cfg.Stores {
-		zones[s.ID] = s.Zone
-	}
-	c := closing.FromConfig(cfg, st, exception.Hub{In: inbox.New(st, inbox.Options{Zones: zones})})
-	c.ReportOnly = *reportOnly
+	zones := cfg.Zones()
+	c := closerFor(cfg, st, *reportOnly)
 	if len(files) > 0 {
 		eng, err := reconcile.NewEngine(reconcile.DefaultConfig(), exception.NewMemory())
 		if err != nil {
@@ -113,12 +111,7 @@ func runShrinkage(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer func() { _ = st.Close() }()
-	zones := map[string]string{}
-	for _, s := range cfg.Stores {
-		zones[s.ID] = s.Zone
-	}
-	c := closing.FromConfig(cfg, st, exception.Hub{In: inbox.New(st, inbox.Options{Zones: zones})})
-	c.ReportOnly = *reportOnly
+	c := closerFor(cfg, st, *reportOnly)
 	res, err := c.Score(ctx, *from, *to)
 	if err != nil {
 		return err
@@ -139,4 +132,12 @@ func runShrinkage(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 	}
 	return nil
+}
+
+// closerFor builds the day's close on the hub's database, raising what it
+// finds in the hub's inbox unless reportOnly.
+func closerFor(cfg *config.Hub, st *store.Store, reportOnly bool) *closing.Closer {
+	c := closing.FromConfig(cfg, st, exception.Hub{In: inbox.New(st, inbox.Options{Zones: cfg.Zones()})})
+	c.ReportOnly = reportOnly
+	return c
 }

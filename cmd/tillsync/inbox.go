@@ -83,10 +83,7 @@ func runInbox(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer func() { _ = st.Close() }()
-	zones := map[string]string{}
-	for _, s := range cfg.Stores {
-		zones[s.ID] = s.Zone
-	}
+	zones := cfg.Zones()
 	in := inbox.Standard(st, inbox.Options{Zones: zones})
 	switch sub {
 	case "list":

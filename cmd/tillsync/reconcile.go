@@ -141,10 +141,7 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			}
 			*statePath = p
 		}
-		zones := map[string]string{}
-		for _, z := range hc.Stores {
-			zones[z.ID] = z.Zone
-		}
+		zones := hc.Zones()
 		st, hubInb = s, exception.Hub{In: inbox.New(s, inbox.Options{Zones: zones})}
 		exc = hubInb
 	} else {

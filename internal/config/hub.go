@@ -245,6 +245,15 @@ func LoadHub(path string) (Hub, error) {
 	return c, c.Validate()
 }
 
+// Zones maps each configured store's ID to its IANA zone.
+func (c *Hub) Zones() map[string]string {
+	zones := make(map[string]string, len(c.Stores))
+	for _, s := range c.Stores {
+		zones[s.ID] = s.Zone
+	}
+	return zones
+}
+
 // Validate checks the whole config and names every field at fault.
 func (c *Hub) Validate() error {
 	var p Problems

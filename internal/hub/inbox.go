@@ -22,10 +22,7 @@ const InboxInterval = time.Second
 
 // newInbox builds the hub's exceptions inbox with every shipped handler.
 func newInbox(h *Hub) *inbox.Inbox {
-	zones := map[string]string{}
-	for _, s := range h.cfg.Stores {
-		zones[s.ID] = s.Zone
-	}
+	zones := h.cfg.Zones()
 	in := inbox.Standard(h.store, inbox.Options{Zones: zones, Now: func() time.Time { return h.now() }})
 	// Approving a transfer proposal ships it: its TransferOut goes through
 	// the committer like any POS event (log, ledger, ERP transfer order).
