@@ -123,8 +123,7 @@ func New(ctx context.Context, cfg config.Edge, log *slog.Logger, opt Options) (*
 	}
 	e.reg.MustRegister(e.m.accepted, e.m.synced, e.m.rejected, e.m.redacted)
 	e.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tillsync_edge_backlog_events", Help: "Events not yet stored by the hub."}, func() float64 {
-		n, _, _ := e.out.backlog(context.Background())
-		return float64(n)
+		return float64(e.out.unsynced.Load())
 	}))
 	if e.trace, err = obs.New(ctx, cfg.Telemetry, "tillsync-edge"); err != nil {
 		_ = out.close()
